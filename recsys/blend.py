@@ -1,0 +1,80 @@
+"""Stage 5 — blend: ``final_i = α·r̂_i + β·ŝ_i + γ·b̂_i``.
+
+Each signal is min-max normalised over the request's candidate pool ``P`` (the union of
+the LLM top-N and the CF top-N) so that the three live on the same [0, 1] scale and the
+weights mean what they say::
+
+    x̂_i = clip((x_i − min_{j∈P} x_j) / (max_{j∈P} x_j − min_{j∈P} x_j), 0, 1)
+
+(a constant signal normalises to 0). Items outside the pool keep their normalised values
+(clipped) so every item has a final score, but only pool items are listed. Excluded
+items (named or disliked titles, disliked genres, seen items) get ``−∞``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from recsys.llm_scores import top_indices
+
+
+@dataclass(frozen=True)
+class BlendWeights:
+    """The α, β, γ of the blend; non-negative, not all zero. The scale does not matter."""
+
+    alpha: float = 0.5
+    beta: float = 0.3
+    gamma: float = 0.2
+
+    def __post_init__(self) -> None:
+        values = (self.alpha, self.beta, self.gamma)
+        if any(not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 for v in values):
+            raise ValueError("Blend weights must be finite numbers ≥ 0 "
+                             f"(got α={self.alpha}, β={self.beta}, γ={self.gamma}).")
+        if sum(values) <= 0:
+            raise ValueError("At least one of the blend weights α, β, γ must be above 0.")
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        """``(α, β, γ)``."""
+        return (float(self.alpha), float(self.beta), float(self.gamma))
+
+
+@dataclass(frozen=True, eq=False)
+class Blend:
+    """Normalised signals, final scores and the ranking over the pool (arrays read-only)."""
+
+    weights: BlendWeights
+    r_hat: np.ndarray
+    s_hat: np.ndarray
+    b_hat: np.ndarray
+    final: np.ndarray
+    ranking: np.ndarray
+
+
+def normalise_on_pool(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Min-max normalise ``values`` with the pool's range, clipped to [0, 1]."""
+    if len(pool) == 0:
+        return np.zeros_like(values, dtype=np.float32)
+    lo = float(values[pool].min())
+    hi = float(values[pool].max())
+    if not hi > lo:
+        return np.zeros_like(values, dtype=np.float32)
+    out = np.clip((values.astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    out.flags.writeable = False
+    return out
+
+
+def blend(r_hat: np.ndarray, s_hat: np.ndarray, b_hat: np.ndarray, weights: BlendWeights,
+          pool: np.ndarray, excluded: np.ndarray) -> Blend:
+    """Combine normalised signals and rank the pool (module docstring)."""
+    alpha, beta, gamma = weights.as_tuple()
+    final = (alpha * r_hat + beta * s_hat + gamma * b_hat).astype(np.float32)
+    final[excluded] = -np.inf
+    outside = np.ones(len(final), dtype=bool)
+    outside[pool] = False
+    ranking = top_indices(final, len(pool), excluded | outside)
+    final.flags.writeable = False
+    return Blend(weights, r_hat, s_hat, b_hat, final, ranking)

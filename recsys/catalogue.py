@@ -1,0 +1,172 @@
+"""The movie catalogue: one row per movie, aligned arrays that every stage indexes into.
+
+Stage 1 (data) hands over raw frames (:class:`recsys.data.RawData`); this module turns
+them into a :class:`Catalogue` whose item index ``i`` (0 … n−1, the row in ``movies.csv``
+order) is shared by the embeddings, the CF factors and every score array.
+
+Derived per movie: display title and year (``"Matrix, The (1999)"`` → ``"The Matrix"``,
+1999), genre tuple and a boolean genre matrix, the most-used tags, and rating statistics
+``n_i`` (number of ratings) and ``μ_i`` (mean rating).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from recsys.data import RawData
+from recsys.titles import parse_movielens_title
+
+logger = logging.getLogger(__name__)
+
+NO_GENRE = "(no genres listed)"
+TAGS_PER_MOVIE = 6
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """Movies plus the per-item arrays shared by every stage (read-only).
+
+    Attributes
+    ----------
+    name, fingerprint:
+        Dataset name and content hash (keys every on-disk cache).
+    movie_ids:
+        MovieLens ``movieId`` per item index.
+    titles:
+        Raw MovieLens titles (``"Matrix, The (1999)"``).
+    display_titles:
+        Reader-friendly titles (``"The Matrix"``).
+    years:
+        Release year per item, ``0`` when unknown.
+    genres:
+        MovieLens genre names per item (``()`` for "(no genres listed)").
+    genre_names:
+        All genre names in the catalogue, sorted.
+    genre_matrix:
+        ``bool[n_items, n_genres]``; column order is ``genre_names``.
+    tags:
+        The most-used user tags per item (lower-case, most frequent first).
+    n_ratings, mean_rating:
+        Number of ratings and mean rating per item (mean 0 when unrated).
+    ratings:
+        The rating frame (``user_id, movie_id, rating, timestamp``) used by CF.
+    """
+
+    name: str
+    fingerprint: str
+    movie_ids: np.ndarray
+    titles: tuple[str, ...]
+    display_titles: tuple[str, ...]
+    years: np.ndarray
+    genres: tuple[tuple[str, ...], ...]
+    genre_names: tuple[str, ...]
+    genre_matrix: np.ndarray
+    tags: tuple[tuple[str, ...], ...]
+    n_ratings: np.ndarray
+    mean_rating: np.ndarray
+    ratings: pd.DataFrame = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.movie_ids)
+
+    @cached_property
+    def index_of(self) -> dict[int, int]:
+        """``movieId`` → item index."""
+        return {int(m): i for i, m in enumerate(self.movie_ids)}
+
+    @cached_property
+    def genre_column(self) -> dict[str, int]:
+        """Genre name → column of :attr:`genre_matrix`."""
+        return {g: j for j, g in enumerate(self.genre_names)}
+
+    @cached_property
+    def tag_index(self) -> dict[str, np.ndarray]:
+        """Lower-case tag → item indices carrying it (inverted index for keyword look-ups)."""
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, item_tags in enumerate(self.tags):
+            for tag in item_tags:
+                postings[tag].append(i)
+        return {tag: np.asarray(items, dtype=np.int64) for tag, items in postings.items()}
+
+    def items_with_genres(self, genre_names: tuple[str, ...] | list[str]) -> np.ndarray:
+        """``bool[n_items]``: the item has at least one of ``genre_names``."""
+        cols = [self.genre_column[g] for g in genre_names if g in self.genre_column]
+        if not cols:
+            return np.zeros(len(self), dtype=bool)
+        return self.genre_matrix[:, cols].any(axis=1)
+
+    def label(self, index: int) -> str:
+        """``"The Matrix (1999)"`` for an item index."""
+        year = int(self.years[index])
+        title = self.display_titles[index]
+        return f"{title} ({year})" if year else title
+
+    def indices(self, movie_ids: list[int] | tuple[int, ...]) -> list[int]:
+        """Item indices of the given ``movieId``s, skipping ids not in the catalogue."""
+        lookup = self.index_of
+        return [lookup[m] for m in movie_ids if m in lookup]
+
+
+def build_catalogue(raw: RawData) -> Catalogue:
+    """Derive the :class:`Catalogue` from validated raw frames."""
+    movies = raw.movies
+    movie_ids = movies["movie_id"].to_numpy(dtype=np.int64)
+    parsed = [parse_movielens_title(t) for t in movies["title"].tolist()]
+    genres = tuple(
+        tuple(g for g in str(s).split("|") if g and g != NO_GENRE) for s in movies["genres"].tolist()
+    )
+    genre_names = tuple(sorted({g for gs in genres for g in gs}))
+    column = {g: j for j, g in enumerate(genre_names)}
+    genre_matrix = np.zeros((len(movie_ids), len(genre_names)), dtype=bool)
+    for i, gs in enumerate(genres):
+        for g in gs:
+            genre_matrix[i, column[g]] = True
+
+    index_of = pd.Series(np.arange(len(movie_ids)), index=movie_ids)
+    ratings = raw.ratings
+    item_idx = index_of.reindex(ratings["movie_id"].to_numpy()).to_numpy()
+    counts = np.bincount(item_idx, minlength=len(movie_ids)).astype(np.int64)
+    sums = np.bincount(item_idx, weights=ratings["rating"].to_numpy(dtype=np.float64),
+                       minlength=len(movie_ids))
+    mean = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+
+    for array in (movie_ids, genre_matrix, counts, mean):
+        array.flags.writeable = False
+    years = np.asarray([p.year or 0 for p in parsed], dtype=np.int32)
+    years.flags.writeable = False
+    return Catalogue(
+        name=raw.name,
+        fingerprint=raw.fingerprint,
+        movie_ids=movie_ids,
+        titles=tuple(movies["title"].astype(str).str.strip().tolist()),
+        display_titles=tuple(p.name for p in parsed),
+        years=years,
+        genres=genres,
+        genre_names=genre_names,
+        genre_matrix=genre_matrix,
+        tags=_top_tags(raw.tags, index_of, len(movie_ids)),
+        n_ratings=counts,
+        mean_rating=mean,
+        ratings=ratings,
+    )
+
+
+def _top_tags(tags: pd.DataFrame, index_of: pd.Series, n_items: int) -> tuple[tuple[str, ...], ...]:
+    """The :data:`TAGS_PER_MOVIE` most-used tags per item (ties broken alphabetically)."""
+    per_item: list[Counter[str]] = [Counter() for _ in range(n_items)]
+    if len(tags):
+        items = index_of.reindex(tags["movie_id"].to_numpy()).to_numpy()
+        for i, tag in zip(items, tags["tag"].astype(str).tolist()):
+            clean = " ".join(tag.lower().split())
+            if clean:
+                per_item[int(i)][clean] += 1
+    return tuple(
+        tuple(t for t, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:TAGS_PER_MOVIE])
+        for c in per_item
+    )

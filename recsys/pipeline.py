@@ -1,0 +1,456 @@
+"""The recommender facade: load once, then ``recommend(text, weights, k)``.
+
+One request runs the five stages and keeps every intermediate result::
+
+    text ─► intent ─► q = e(query_text) ─► r (stage 3) ─► pseudo-history ─► s (stage 4)
+                                                       └──────── b (prior) ─────┘
+    pool = top_N(r) ∪ top_N(s);   final = α·r̂ + β·ŝ + γ·b̂ over the pool (stage 5)
+
+Pseudo-history seeds and their confidences ``c_j`` (:class:`PipelineConfig`):
+named titles ``c = c_named · match_score``; titles a generative LLM suggested
+``c = c_suggested · match_score``; the top ``M`` LLM candidates ``c = c_candidate · r̂_j``
+(``r̂`` normalised over the candidate set); liked reactions ``c_liked``; disliked titles
+and 👎 reactions ``−c_disliked`` (preference 0).
+
+:meth:`Recommendation.reblend` re-weights the stored stage scores without re-encoding or
+re-folding, so moving a slider costs one vectorised blend.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsys.baseline import baseline_prior, random_scores
+from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool
+from recsys.catalogue import Catalogue, build_catalogue
+from recsys.cf import ALSConfig, CFModel, Seed, fit_als
+from recsys.data import DEFAULT_DATASET, default_cache_dir, load_dataset
+from recsys.embed import ItemIndex, TextEncoder, load_item_index
+from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
+from recsys.llm_scores import RelevanceConfig, RelevanceScores, score_relevance, top_indices
+from recsys.progress import Progress, report, scaled
+from recsys.titles import TitleMatcher
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_K = 10
+MAX_K = 100
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything tunable about the pipeline except the blend weights of a request."""
+
+    relevance: RelevanceConfig = RelevanceConfig()
+    als: ALSConfig = ALSConfig()
+    cf_candidates: int = 200            #: N of the CF top-N in the pool
+    named_confidence: float = 6.0       #: c_named
+    suggested_confidence: float = 3.0   #: c_suggested (titles a generative LLM proposed)
+    candidate_seeds: int = 10           #: M: LLM candidates folded into CF
+    candidate_confidence: float = 2.0   #: c_candidate
+    liked_confidence: float = 6.0       #: c_liked (👍)
+    disliked_confidence: float = 4.0    #: c_disliked (👎, disliked titles; enters as −c)
+    weights: BlendWeights = BlendWeights()
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of an explanation: what kind of evidence and a sentence for people."""
+
+    kind: str       # "title" | "cf" | "genre" | "era" | "keyword" | "popular" | "similar"
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class RecommendedItem:
+    """One row of the final list. ``r``, ``s``, ``b`` are the normalised signals that
+    were blended, so ``score == α·r + β·s + γ·b``; ``*_raw`` are the stage outputs."""
+
+    rank: int
+    index: int
+    movie_id: int
+    title: str
+    label: str
+    year: int
+    genres: tuple[str, ...]
+    score: float
+    r: float
+    s: float
+    b: float
+    r_raw: float
+    s_raw: float
+    b_raw: float
+    contributions: tuple[float, float, float]
+    llm_rank: int | None
+    cf_rank: int | None
+    explanation: str
+    reasons: tuple[Reason, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``items[]`` object of the CLI's JSON contract (plus detail fields)."""
+        return {
+            "movie_id": self.movie_id, "title": self.title, "score": round(self.score, 6),
+            "r": round(self.r, 6), "s": round(self.s, 6), "b": round(self.b, 6),
+            "explanation": self.explanation, "rank": self.rank, "label": self.label,
+            "year": self.year or None, "genres": list(self.genres),
+            "contributions": {"alpha_r": round(self.contributions[0], 6),
+                              "beta_s": round(self.contributions[1], 6),
+                              "gamma_b": round(self.contributions[2], 6)},
+            "llm_rank": self.llm_rank, "cf_rank": self.cf_rank,
+            "raw": {"r": round(self.r_raw, 6), "s": round(self.s_raw, 6), "b": round(self.b_raw, 6)},
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Recommendation:
+    """Every stage of one request, and the final list. Cheap to :meth:`reblend`."""
+
+    recommender: Recommender = field(repr=False)
+    intent: Intent
+    relevance: RelevanceScores
+    seeds: tuple[Seed, ...]
+    user_vector: np.ndarray
+    s: np.ndarray
+    cf_candidates: np.ndarray
+    pool: np.ndarray
+    excluded: np.ndarray
+    r_hat: np.ndarray
+    s_hat: np.ndarray
+    b_hat: np.ndarray
+    blend: Blend
+    k: int
+    items: tuple[RecommendedItem, ...]
+    timings: dict[str, float]
+
+    @property
+    def weights(self) -> BlendWeights:
+        """The weights of the final list."""
+        return self.blend.weights
+
+    @property
+    def r(self) -> np.ndarray:
+        """Stage 3 output for every item."""
+        return self.relevance.r
+
+    @property
+    def b(self) -> np.ndarray:
+        """Baseline prior for every item."""
+        return self.recommender.baseline
+
+    @property
+    def llm_candidates(self) -> np.ndarray:
+        """The LLM top-N (item indices, best first)."""
+        return self.relevance.candidates
+
+    def reblend(self, weights: BlendWeights | tuple[float, float, float], k: int | None = None
+                ) -> Recommendation:
+        """The same request under other weights: no re-encoding, no re-folding."""
+        started = time.perf_counter()
+        weights = _as_weights(weights)
+        k = self.k if k is None else _check_k(k)
+        mixed = blend(self.r_hat, self.s_hat, self.b_hat, weights, self.pool, self.excluded)
+        items = self.recommender._items(self, mixed, k)
+        timings = dict(self.timings)
+        timings["reblend"] = (time.perf_counter() - started) * 1000
+        return replace(self, blend=mixed, k=k, items=items, timings=timings)
+
+    def ranking(self, system: str, k: int | None = None) -> np.ndarray:
+        """Item indices of the top-``k`` under one system, for comparisons.
+
+        Systems: ``"random"``, ``"popularity"``, ``"llm"`` (r), ``"cf"`` (s), ``"blend"``
+        (current weights). Excluded items never appear.
+        """
+        k = self.k if k is None else k
+        if system == "blend":
+            return self.blend.ranking[:k]
+        scores = {"llm": self.relevance.r, "cf": self.s, "popularity": self.recommender.baseline,
+                  "random": random_scores(len(self.s), self.intent.text)}.get(system)
+        if scores is None:
+            raise ValueError(f"Unknown system {system!r}; use random, popularity, llm, cf or blend.")
+        return top_indices(scores, k, self.excluded)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON object: ``{"intent", "items", "weights", "timing_ms"}``."""
+        alpha, beta, gamma = self.weights.as_tuple()
+        return {
+            "intent": self.intent.to_dict(),
+            "items": [item.to_dict() for item in self.items],
+            "weights": {"alpha": alpha, "beta": beta, "gamma": gamma},
+            "pseudo_history": [
+                {"movie_id": int(self.recommender.catalogue.movie_ids[s.item]),
+                 "title": self.recommender.catalogue.titles[s.item],
+                 "confidence": round(float(s.confidence), 4), "reason": s.reason}
+                for s in self.seeds],
+            "timing_ms": {key: round(v, 2) for key, v in self.timings.items()},
+        }
+
+
+class Recommender:
+    """Loads data and models once; answers requests; never mutates shared arrays.
+
+    Examples
+    --------
+    >>> rec = Recommender.load()                                   # doctest: +SKIP
+    >>> result = rec.recommend("90s sci-fi, no horror", k=5)       # doctest: +SKIP
+    >>> [item.label for item in result.items]                      # doctest: +SKIP
+    """
+
+    def __init__(self, catalogue: Catalogue, encoder: TextEncoder, index: ItemIndex, cf: CFModel,
+                 baseline: np.ndarray, matcher: TitleMatcher, *, parser: IntentParser | None = None,
+                 config: PipelineConfig = PipelineConfig()) -> None:
+        self.catalogue = catalogue
+        self.encoder = encoder
+        self.index = index
+        self.cf = cf
+        self.baseline = baseline
+        self.matcher = matcher
+        self.config = config
+        zero_shot = GenreZeroShot(index.genre_names, index.genre_embeddings, catalogue.genre_names)
+        self.builtin_parser = BuiltinIntentParser(catalogue, matcher, encoder.encode_query, zero_shot)
+        self.parser: IntentParser = parser or self.builtin_parser
+        self.load_seconds = 0.0
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, data_dir: str | Path | None = None, *, dataset: str = DEFAULT_DATASET,
+             cache_dir: str | Path | None = None, embed_model: str | None = None,
+             config: PipelineConfig = PipelineConfig(), rebuild: bool = False,
+             progress: Progress | None = None) -> Recommender:
+        """Load data, encoder, item index and ALS, building caches on first use."""
+        started = time.perf_counter()
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        # Importing torch + sentence-transformers takes most of a warm start (~6 s); it runs
+        # in a background thread while the data, ALS factors and title index load.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-encoder") as pool:
+            pending_encoder = pool.submit(TextEncoder, embed_model)
+            report(progress, 0.0, "Loading MovieLens")
+            raw = load_dataset(data_dir, dataset=dataset, cache_dir=cache,
+                               progress=scaled(progress, 0, 0.1))
+            catalogue = build_catalogue(raw)
+            cf = fit_als(catalogue, config.als, cache_dir=cache, rebuild=rebuild,
+                         progress=scaled(progress, 0.1, 0.15))
+            report(progress, 0.15, "Indexing titles")
+            matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
+                                   catalogue.n_ratings.tolist())
+            report(progress, 0.2, "Loading the embedding model")
+            encoder = pending_encoder.result()
+        index = load_item_index(catalogue, encoder, cache, rebuild=rebuild,
+                                progress=scaled(progress, 0.2, 1.0))
+        recommender = cls(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher,
+                          config=config)
+        recommender.load_seconds = time.perf_counter() - started
+        report(progress, 1.0, "Ready")
+        return recommender
+
+    # ------------------------------------------------------------------ requests
+    def parse(self, text: str, parser: IntentParser | None = None) -> Intent:
+        """Stage 1 only."""
+        return (parser or self.parser).parse(text)
+
+    def recommend(self, text: str | Intent, weights: BlendWeights | tuple[float, float, float] | None = None,
+                  k: int = DEFAULT_K, *, liked: Iterable[int] = (), disliked: Iterable[int] = (),
+                  seen: Iterable[int] = (), parser: IntentParser | None = None) -> Recommendation:
+        """Run every stage for one request.
+
+        Parameters
+        ----------
+        text:
+            The user's words, or an already parsed :class:`Intent`.
+        weights:
+            α, β, γ (default :attr:`PipelineConfig.weights`).
+        k:
+            Length of the final list (1 … 100).
+        liked, disliked, seen:
+            ``movieId``s the user reacted to (👍 joins the CF history, 👎 enters it with
+            preference 0; all three are never shown).
+        """
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        weights = _as_weights(weights if weights is not None else self.config.weights)
+        k = _check_k(k)
+        intent = text if isinstance(text, Intent) else self.parse(text, parser)
+        t1 = time.perf_counter()
+        timings["intent"] = (t1 - t0) * 1000
+
+        query = self.encoder.encode_query(intent.query_text)
+        t2 = time.perf_counter()
+        timings["encode"] = (t2 - t1) * 1000
+
+        relevance = score_relevance(self.catalogue, self.index.embeddings, query, intent,
+                                    self.config.relevance)
+        liked_idx = self.catalogue.indices(list(liked))
+        disliked_idx = self.catalogue.indices(list(disliked))
+        seen_idx = self.catalogue.indices(list(seen))
+        excluded = relevance.excluded
+        if liked_idx or disliked_idx or seen_idx:
+            excluded = excluded.copy()
+            excluded[liked_idx + disliked_idx + seen_idx] = True
+            excluded.flags.writeable = False
+        llm_top = relevance.candidates
+        if excluded is not relevance.excluded:
+            llm_top = top_indices(relevance.r, self.config.relevance.candidates, excluded)
+            relevance = replace(relevance, candidates=llm_top, excluded=excluded)
+        t3 = time.perf_counter()
+        timings["llm_scores"] = (t3 - t2) * 1000
+
+        seeds = tuple(self._pseudo_history(intent, relevance, liked_idx, disliked_idx))
+        user_vector = self.cf.fold_in(seeds)
+        s = self.cf.scores(user_vector)
+        s.flags.writeable = False
+        cf_top = top_indices(s, self.config.cf_candidates, excluded) if seeds else \
+            np.zeros(0, dtype=np.int64)
+        t4 = time.perf_counter()
+        timings["cf"] = (t4 - t3) * 1000
+
+        pool = np.union1d(llm_top, cf_top)
+        r_hat = normalise_on_pool(relevance.r, pool)
+        s_hat = normalise_on_pool(s, pool)
+        b_hat = normalise_on_pool(self.baseline, pool)
+        mixed = blend(r_hat, s_hat, b_hat, weights, pool, excluded)
+        t5 = time.perf_counter()
+        timings["blend"] = (t5 - t4) * 1000
+
+        result = Recommendation(
+            recommender=self, intent=intent, relevance=relevance, seeds=seeds,
+            user_vector=user_vector, s=s, cf_candidates=cf_top, pool=pool, excluded=excluded,
+            r_hat=r_hat, s_hat=s_hat, b_hat=b_hat, blend=mixed, k=k, items=(), timings=timings)
+        result = replace(result, items=self._items(result, mixed, k))
+        t6 = time.perf_counter()
+        timings["explain"] = (t6 - t5) * 1000
+        timings["total"] = (t6 - t0) * 1000
+        return result
+
+    # ------------------------------------------------------------------ internals
+    def _pseudo_history(self, intent: Intent, relevance: RelevanceScores, liked: list[int],
+                        disliked: list[int]) -> list[Seed]:
+        cfg = self.config
+        cat = self.catalogue
+        seeds: list[Seed] = []
+        for ref in intent.titles:
+            i = cat.index_of.get(ref.movie_id)
+            if i is not None and self.cf.has_factors[i]:
+                seeds.append(Seed(i, cfg.named_confidence * ref.score, f"you mentioned {cat.label(i)}"))
+        for ref in intent.similar_titles:
+            i = cat.index_of.get(ref.movie_id)
+            if i is not None and self.cf.has_factors[i]:
+                seeds.append(Seed(i, cfg.suggested_confidence * ref.score,
+                                  f"the language model suggested {cat.label(i)}"))
+        for i in liked:
+            if self.cf.has_factors[i]:
+                seeds.append(Seed(i, cfg.liked_confidence, f"you liked {cat.label(i)}"))
+        for ref in intent.disliked_titles:
+            i = cat.index_of.get(ref.movie_id)
+            if i is not None and self.cf.has_factors[i]:
+                seeds.append(Seed(i, -cfg.disliked_confidence, f"you disliked {cat.label(i)}"))
+        for i in disliked:
+            if self.cf.has_factors[i]:
+                seeds.append(Seed(i, -cfg.disliked_confidence, f"you disliked {cat.label(i)}"))
+        candidates = relevance.candidates
+        if len(candidates) and cfg.candidate_seeds > 0:
+            r_top = relevance.r[candidates]
+            spread = float(r_top.max() - r_top.min())
+            taken = 0
+            for i in candidates:
+                if taken >= cfg.candidate_seeds:
+                    break
+                if not self.cf.has_factors[i]:
+                    continue
+                weight = (float(relevance.r[i]) - float(r_top.min())) / spread if spread > 0 else 1.0
+                seeds.append(Seed(int(i), cfg.candidate_confidence * weight,
+                                  f"a top language-model match, {cat.label(int(i))}"))
+                taken += 1
+        return seeds
+
+    def _items(self, result: Recommendation, mixed: Blend, k: int) -> tuple[RecommendedItem, ...]:
+        top = mixed.ranking[:k]
+        if not len(top):
+            return ()
+        cat = self.catalogue
+        alpha, beta, gamma = mixed.weights.as_tuple()
+        llm_rank = {int(i): n + 1 for n, i in enumerate(result.relevance.candidates)}
+        cf_rank = {int(i): n + 1 for n, i in enumerate(result.cf_candidates)}
+        merged = self.cf.merged(result.seeds)
+        contrib = self.cf.contributions(merged, top) if merged else None
+        items = []
+        for n, i in enumerate(top):
+            i = int(i)
+            parts = (alpha * float(result.r_hat[i]), beta * float(result.s_hat[i]),
+                     gamma * float(result.b_hat[i]))
+            reasons = self._reasons(result, i, parts, merged, None if contrib is None else contrib[n])
+            items.append(RecommendedItem(
+                rank=n + 1, index=i, movie_id=int(cat.movie_ids[i]), title=cat.titles[i],
+                label=cat.label(i), year=int(cat.years[i]), genres=cat.genres[i],
+                score=float(mixed.final[i]), r=float(result.r_hat[i]), s=float(result.s_hat[i]),
+                b=float(result.b_hat[i]), r_raw=float(result.relevance.r[i]), s_raw=float(result.s[i]),
+                b_raw=float(self.baseline[i]), contributions=parts, llm_rank=llm_rank.get(i),
+                cf_rank=cf_rank.get(i), explanation="; ".join(r.text for r in reasons[:3]),
+                reasons=tuple(reasons)))
+        return tuple(items)
+
+    def _reasons(self, result: Recommendation, i: int, parts: tuple[float, float, float],
+                 seeds: list[Seed], contrib: np.ndarray | None) -> list[Reason]:
+        cat = self.catalogue
+        rel = result.relevance
+        intent = result.intent
+        reasons: list[Reason] = []
+        alpha_r, beta_s, gamma_b = parts
+        if "titles" in rel.components and rel.nearest_title[i] >= 0:
+            ref = rel.refs[int(rel.nearest_title[i])]
+            j = cat.index_of.get(ref.movie_id)
+            if j is not None:
+                verb = "suggested by the language model" if ref.source == "llm" else "you mentioned"
+                reasons.append(Reason("title", f"close to {cat.label(j)}, {verb}", alpha_r))
+        matched = [g for g in intent.liked_genres if g in cat.genres[i]]
+        if matched:
+            reasons.append(Reason("genre", f"{', '.join(matched)} as asked", alpha_r * 0.9))
+        hits = [kw for kw, items in rel.keyword_hits.items() if i in set(items.tolist())]
+        if hits:
+            reasons.append(Reason("keyword", "tagged " + ", ".join(f"“{h}”" for h in hits[:3]),
+                                  alpha_r * 0.8))
+        if intent.era is not None and cat.years[i] and intent.era.distance(cat.years[i:i + 1])[0] == 0:
+            reasons.append(Reason("era", f"from {int(cat.years[i])}, in your era", alpha_r * 0.7))
+        if not reasons and alpha_r > 0:
+            reasons.append(Reason("similar", "close to your description", alpha_r * 0.6))
+        if contrib is not None and beta_s > 0 and len(contrib):
+            j = int(np.argmax(contrib))
+            if contrib[j] > 0:
+                seed = seeds[j]
+                who = cat.label(seed.item)
+                if seed.reason.startswith("you mentioned"):
+                    text = f"fans of {who}, which you mentioned, liked it"
+                elif seed.reason.startswith("you liked"):
+                    text = f"because you liked {who}"
+                elif seed.reason.startswith("the language model"):
+                    text = f"fans of {who} liked it"
+                else:
+                    text = f"fans of {who}, a top match, liked it"
+                reasons.append(Reason("cf", text, beta_s))
+        if gamma_b > 0 and result.b_hat[i] >= 0.6:
+            reasons.append(Reason("popular", f"widely liked ({int(cat.n_ratings[i])} ratings, "
+                                             f"★{cat.mean_rating[i]:.1f})", gamma_b))
+        reasons.sort(key=lambda reason: -reason.weight)
+        return reasons
+
+
+def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:
+    if isinstance(weights, BlendWeights):
+        return weights
+    values = tuple(weights)
+    if len(values) != 3:
+        raise ValueError("Weights are three numbers: α, β, γ.")
+    return BlendWeights(*(float(v) for v in values))
+
+
+def _check_k(k: int) -> int:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= int(k) <= MAX_K:
+        raise ValueError(f"k must be a whole number from 1 to {MAX_K} (got {k!r}).")
+    return int(k)

@@ -1,0 +1,36 @@
+"""Stage 5: normalisation and blending."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.blend import BlendWeights, blend, normalise_on_pool
+
+
+def test_normalisation_maps_the_pool_onto_0_1():
+    values = np.array([5.0, -3.0, 1.0, 100.0])
+    pool = np.array([0, 1, 2])
+    out = normalise_on_pool(values, pool)
+    np.testing.assert_allclose(out[pool], [1.0, 0.0, 0.5])
+    assert out[3] == 1.0  # outside the pool: clipped
+    assert not normalise_on_pool(np.ones(4), pool).any()  # constant signal carries no information
+
+
+@pytest.mark.parametrize("weights", [(-1, 0, 0), (0, 0, 0), (float("nan"), 1, 1), (1, float("inf"), 0)])
+def test_invalid_weights_are_refused_with_a_message(weights):
+    with pytest.raises(ValueError, match="weight"):
+        BlendWeights(*weights)
+
+
+def test_blend_ranks_by_the_weighted_sum_and_skips_excluded():
+    r = np.array([1.0, 0.0, 0.5, 0.9])
+    s = np.array([0.0, 1.0, 0.5, 0.9])
+    b = np.zeros(4)
+    pool = np.arange(4)
+    excluded = np.array([False, False, False, True])
+    assert blend(r, s, b, BlendWeights(1, 0, 0), pool, excluded).ranking.tolist() == [0, 2, 1]
+    assert blend(r, s, b, BlendWeights(0, 1, 0), pool, excluded).ranking.tolist() == [1, 2, 0]
+    mixed = blend(r, s, b, BlendWeights(1, 1, 0), pool, excluded)
+    assert mixed.ranking.tolist()[0] in (0, 1, 2) and 3 not in mixed.ranking
+    assert mixed.final[3] == -np.inf
