@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--k", type=int, default=10, help="length of the list (1-100, default 10)")
     _add_weight_args(rec)
     rec.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_parser_arg(rec)
 
     ev = sub.add_parser("evaluate", help="measure quality on real typed requests")
     ev.add_argument("--protocol", choices=["redial"], default="redial",
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, help="evaluate only the first N requests")
     _add_weight_args(ev)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_parser_arg(ev)
 
     idx = sub.add_parser("index", help="build or refresh the caches (embeddings, ALS)")
     idx.add_argument("--rebuild", action="store_true", help="recompute even when caches exist")
@@ -78,6 +80,23 @@ def _add_weight_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, help="weight of the LLM score r")
     parser.add_argument("--beta", type=float, help="weight of the CF score s")
     parser.add_argument("--gamma", type=float, help="weight of the baseline prior b")
+
+
+def _add_parser_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--parser", choices=["builtin", "llm", "auto"], default="auto",
+                        help="intent parser: built-in rules, a generative LLM (RECSYS_LLM_*), or "
+                             "auto = the LLM when configured and healthy (default)")
+
+
+def _select_parser(recommender: Any, choice: str) -> Any:
+    from recsys.llm import LLMUnavailableError, select_parser
+
+    try:
+        selection = select_parser(recommender, choice)
+    except LLMUnavailableError as exc:
+        raise CLIError(str(exc), EXIT_DATA) from None
+    recommender.parser = selection.parser
+    return selection
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,6 +164,7 @@ def _recommend(args: argparse.Namespace) -> int:
         requests = []
     recommender = _load(args, show_progress=sys.stderr.isatty())
     weights = _weights(args, recommender.config.weights)
+    _select_parser(recommender, args.parser)
     if args.batch is None:
         result = _run_one(recommender, args.text, weights, args.k)
         _warn(result.intent.warnings)
@@ -229,6 +249,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"{path} holds no request with targets")
     recommender = _load(args, show_progress=sys.stderr.isatty())
     weights = _weights(args, recommender.config.weights)
+    selection = _select_parser(recommender, args.parser)
     from recsys.progress import tqdm_progress
 
     started = time.perf_counter()
@@ -237,7 +258,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                                           progress=progress)
     systems = evaluate.summarise(rows)
     n = len(next(iter(rows.values())))
-    payload = {"protocol": args.protocol, "requests": str(path), "n": n,
+    payload = {"protocol": args.protocol, "requests": str(path), "n": n, "parser": selection.backend,
                "k": args.k, "weights": dict(zip(("alpha", "beta", "gamma"), weights.as_tuple())),
                "seconds": round(time.perf_counter() - started, 1), "systems": systems}
     if args.json:

@@ -151,14 +151,16 @@ class Recommendation:
         """The LLM top-N (item indices, best first)."""
         return self.relevance.candidates
 
-    def reblend(self, weights: BlendWeights | tuple[float, float, float], k: int | None = None
-                ) -> Recommendation:
-        """The same request under other weights: no re-encoding, no re-folding."""
+    def reblend(self, weights: BlendWeights | tuple[float, float, float], k: int | None = None,
+                *, explain: bool = True) -> Recommendation:
+        """The same request under other weights: no re-encoding, no re-folding.
+
+        ``explain=False`` skips the explained item list (for weight sweeps)."""
         started = time.perf_counter()
         weights = _as_weights(weights)
         k = self.k if k is None else _check_k(k)
         mixed = blend(self.r_hat, self.s_hat, self.b_hat, weights, self.pool, self.excluded)
-        items = self.recommender._items(self, mixed, k)
+        items = self.recommender._items(self, mixed, k) if explain else ()
         timings = dict(self.timings)
         timings["reblend"] = (time.perf_counter() - started) * 1000
         return replace(self, blend=mixed, k=k, items=items, timings=timings)
@@ -258,7 +260,8 @@ class Recommender:
 
     def recommend(self, text: str | Intent, weights: BlendWeights | tuple[float, float, float] | None = None,
                   k: int = DEFAULT_K, *, liked: Iterable[int] = (), disliked: Iterable[int] = (),
-                  seen: Iterable[int] = (), parser: IntentParser | None = None) -> Recommendation:
+                  seen: Iterable[int] = (), parser: IntentParser | None = None,
+                  explain: bool = True) -> Recommendation:
         """Run every stage for one request.
 
         Parameters
@@ -272,6 +275,11 @@ class Recommender:
         liked, disliked, seen:
             ``movieId``s the user reacted to (👍 joins the CF history, 👎 enters it with
             preference 0; all three are never shown).
+        parser:
+            Overrides the recommender's intent parser for this request.
+        explain:
+            ``False`` skips building the explained item list (``items == ()``); the stage
+            arrays and ``blend.ranking`` are complete either way. For evaluation loops.
         """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -323,7 +331,8 @@ class Recommender:
             recommender=self, intent=intent, relevance=relevance, seeds=seeds,
             user_vector=user_vector, s=s, cf_candidates=cf_top, pool=pool, excluded=excluded,
             r_hat=r_hat, s_hat=s_hat, b_hat=b_hat, blend=mixed, k=k, items=(), timings=timings)
-        result = replace(result, items=self._items(result, mixed, k))
+        if explain:
+            result = replace(result, items=self._items(result, mixed, k))
         t6 = time.perf_counter()
         timings["explain"] = (t6 - t5) * 1000
         timings["total"] = (t6 - t0) * 1000
