@@ -135,12 +135,14 @@ class Intent:
     disliked_titles: tuple[TitleRef, ...] = ()
     similar_titles: tuple[TitleRef, ...] = ()
     genre_affinity: tuple[tuple[str, float], ...] = ()
+    genre_feedback: tuple[tuple[str, float], ...] = ()
     inferred_genres: tuple[str, ...] = ()
     query_text: str = ""
     language: str = "en"
     parser: str = "builtin"
     fallback_reason: str | None = None
     warnings: tuple[str, ...] = ()
+    llm_ms: float | None = None
     annotations: tuple[Annotation, ...] = field(default=(), repr=False)
 
     @property
@@ -168,6 +170,7 @@ class Intent:
             "query_text": self.query_text,
             "language": self.language,
             "warnings": list(self.warnings),
+            "llm_ms": None if self.llm_ms is None else round(self.llm_ms, 1),
         }
 
     def with_changes(self, **changes: Any) -> Intent:
@@ -388,12 +391,13 @@ class BuiltinIntentParser:
     def __init__(self, catalogue: Catalogue, matcher: TitleMatcher,
                  encode: Callable[[str], np.ndarray] | None = None,
                  zero_shot: GenreZeroShot | None = None) -> None:
+        self.genre_names = tuple(catalogue.genre_names)
         self._genres = set(catalogue.genre_names)
-        self._matcher = matcher
+        self.matcher = matcher
         self._encode = encode
         self._zero_shot = zero_shot
         known_years = catalogue.years[catalogue.years > 0]
-        self._newest = int(known_years.max()) if len(known_years) else 2020
+        self.newest_year = int(known_years.max()) if len(known_years) else 2020
         self._keywords, self._people, self._surnames = _keyword_vocabulary(catalogue)
 
     # ----------------------------------------------------------------- public
@@ -401,7 +405,7 @@ class BuiltinIntentParser:
         """Parse a request (see the module docstring). Raises :class:`InvalidRequestError`
         only for empty / non-text input."""
         text, warnings = clean_request(text)
-        mentions = self._matcher.find_mentions(text)
+        mentions = self.matcher.find_mentions(text)
         masked = _mask(text, [(m.start, m.end) for m in mentions]
                        + [m.span() for m in _PAREN_YEAR.finditer(text)])
         lowered = masked.lower()
@@ -580,13 +584,13 @@ class BuiltinIntentParser:
             else:
                 add(m, year, None, f"from {year}")
         for m in _ERA_RECENT.finditer(masked):
-            add(m, self._newest - RECENT_YEARS + 1, None,
-                f"recent ({self._newest - RECENT_YEARS + 1}–{self._newest})")
+            add(m, self.newest_year - RECENT_YEARS + 1, None,
+                f"recent ({self.newest_year - RECENT_YEARS + 1}–{self.newest_year})")
         for m in _ERA_OLD.finditer(masked):
             add(m, None, CLASSIC_BEFORE - 1, f"classic (before {CLASSIC_BEFORE})")
         for m in _ERA_YEAR.finditer(masked):
             year = int(m["year"])
-            if 1900 <= year <= self._newest + 1:
+            if 1900 <= year <= self.newest_year + 1:
                 add(m, year, year, str(year))
         if not ranges:
             return None, spans

@@ -13,6 +13,7 @@ genres ``D``, keywords ``K`` and era ``[y0, y1]``::
             − w_x · |tags_i ∩ K⁻| / |K⁻|                   disliked keywords
             − w_e · min(1, dist(year_i, [y0, y1]) / 10)    outside the era
             − w_n · max_{t∈T⁻} cos(e_t, e_i)               near a title the user disliked
+            + w_f · Σ_{g∈G_i} f_g / |G_i|                  reactions: f_g ∈ [−1, 1] per genre
 
 The weights live in :class:`RelevanceConfig`. The top-``N`` items by ``r`` (named and
 disliked titles and disliked genres left out) are the LLM candidate set that seeds the CF
@@ -42,6 +43,7 @@ class RelevanceConfig:
     disliked_keyword_penalty: float = 0.10  #: w_x
     era_penalty: float = 0.15       #: w_e: full penalty ten years outside the era
     disliked_title_penalty: float = 0.10  #: w_n
+    feedback_weight: float = 0.15   #: w_f: genres the user reacted to (👍 lift, 👎 push down)
     candidates: int = 200           #: N: size of the LLM candidate set
 
 
@@ -51,7 +53,7 @@ class RelevanceScores:
 
     ``components`` holds each weighted term of ``r`` (``"similarity"``, ``"titles"``,
     ``"genres"``, ``"keywords"``, ``"disliked_genres"``, ``"disliked_keywords"``, ``"era"``,
-    ``"disliked_titles"``) so a page can show where a score came from;
+    ``"disliked_titles"``, ``"feedback"``) so a page can show where a score came from;
     ``nearest_title`` is, per item, the index into ``refs`` of the named title it is
     closest to (−1 when there is none).
     """
@@ -133,7 +135,15 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
         near = np.max([embeddings @ embeddings[j] for j in disliked_idx], axis=0)
         components["disliked_titles"] = -config.disliked_title_penalty * np.maximum(near, 0.0)
 
-    r = np.sum([c for key, c in components.items()], axis=0).astype(np.float32)
+    if intent.genre_feedback:
+        net = np.zeros(len(catalogue.genre_names))
+        for genre, value in intent.genre_feedback:
+            if genre in catalogue.genre_column:
+                net[catalogue.genre_column[genre]] = value
+        counts = np.maximum(catalogue.genre_matrix.sum(axis=1), 1)
+        components["feedback"] = config.feedback_weight * (catalogue.genre_matrix @ net) / counts
+
+    r = np.sum(list(components.values()), axis=0).astype(np.float32)
     excluded = excluded_items(catalogue, intent)
     candidates = top_indices(r, config.candidates, excluded)
     for array in [r, similarity, excluded, candidates, nearest, *components.values()]:

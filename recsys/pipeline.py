@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_K = 10
 MAX_K = 100
+TITLE_REASON_MIN = 0.55  #: c_t·cos(e_t, e_i) needed to say "close to <title>"
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,8 @@ class Recommender:
         intent = text if isinstance(text, Intent) else self.parse(text, parser)
         t1 = time.perf_counter()
         timings["intent"] = (t1 - t0) * 1000
+        if intent.llm_ms is not None:
+            timings["llm_call"] = intent.llm_ms
 
         query = self.encoder.encode_query(intent.query_text)
         t2 = time.perf_counter()
@@ -346,22 +349,27 @@ class Recommender:
         seeds: list[Seed] = []
         for ref in intent.titles:
             i = cat.index_of.get(ref.movie_id)
-            if i is not None and self.cf.has_factors[i]:
+            if i is None or not self.cf.has_factors[i]:
+                continue
+            if ref.source == "liked":
+                seeds.append(Seed(i, cfg.liked_confidence, f"you liked {cat.label(i)}"))
+            else:
                 seeds.append(Seed(i, cfg.named_confidence * ref.score, f"you mentioned {cat.label(i)}"))
+        in_intent = {ref.movie_id for ref in intent.titles + intent.disliked_titles}
         for ref in intent.similar_titles:
             i = cat.index_of.get(ref.movie_id)
             if i is not None and self.cf.has_factors[i]:
                 seeds.append(Seed(i, cfg.suggested_confidence * ref.score,
                                   f"the language model suggested {cat.label(i)}"))
         for i in liked:
-            if self.cf.has_factors[i]:
+            if self.cf.has_factors[i] and int(cat.movie_ids[i]) not in in_intent:
                 seeds.append(Seed(i, cfg.liked_confidence, f"you liked {cat.label(i)}"))
         for ref in intent.disliked_titles:
             i = cat.index_of.get(ref.movie_id)
             if i is not None and self.cf.has_factors[i]:
                 seeds.append(Seed(i, -cfg.disliked_confidence, f"you disliked {cat.label(i)}"))
         for i in disliked:
-            if self.cf.has_factors[i]:
+            if self.cf.has_factors[i] and int(cat.movie_ids[i]) not in in_intent:
                 seeds.append(Seed(i, -cfg.disliked_confidence, f"you disliked {cat.label(i)}"))
         candidates = relevance.candidates
         if len(candidates) and cfg.candidate_seeds > 0:
@@ -416,8 +424,10 @@ class Recommender:
             ref = rel.refs[int(rel.nearest_title[i])]
             j = cat.index_of.get(ref.movie_id)
             if j is not None:
-                verb = "suggested by the language model" if ref.source == "llm" else "you mentioned"
-                reasons.append(Reason("title", f"close to {cat.label(j)}, {verb}", alpha_r))
+                verb = {"llm": "suggested by the language model", "liked": "which you liked"}.get(
+                    ref.source, "you mentioned")
+                if rel.components["titles"][i] / self.config.relevance.title_weight >= TITLE_REASON_MIN:
+                    reasons.append(Reason("title", f"close to {cat.label(j)}, {verb}", alpha_r))
         matched = [g for g in intent.liked_genres if g in cat.genres[i]]
         if matched:
             reasons.append(Reason("genre", f"{', '.join(matched)} as asked", alpha_r * 0.9))
