@@ -399,6 +399,7 @@ class BuiltinIntentParser:
         known_years = catalogue.years[catalogue.years > 0]
         self.newest_year = int(known_years.max()) if len(known_years) else 2020
         self._keywords, self._people, self._surnames = _keyword_vocabulary(catalogue)
+        self.people_tags = frozenset(self._people)
 
     # ----------------------------------------------------------------- public
     def parse(self, text: str) -> Intent:

@@ -14,6 +14,10 @@ genres ``D``, keywords ``K`` and era ``[y0, y1]``::
             − w_e · min(1, dist(year_i, [y0, y1]) / 10)    outside the era
             − w_n · max_{t∈T⁻} cos(e_t, e_i)               near a title the user disliked
             + w_f · Σ_{g∈G_i} f_g / |G_i|                  reactions: f_g ∈ [−1, 1] per genre
+            + λ · sd(r⁰) · z(a)_i                           trained adapter (when present)
+
+where ``r⁰`` is everything above the adapter's line and ``a`` the adapter's item scores
+(:mod:`recsys.adapter`).
 
 The weights live in :class:`RelevanceConfig`. The top-``N`` items by ``r`` (named and
 disliked titles and disliked genres left out) are the LLM candidate set that seeds the CF
@@ -23,6 +27,7 @@ pseudo-history and half of the blend's candidate pool.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +58,7 @@ class RelevanceScores:
 
     ``components`` holds each weighted term of ``r`` (``"similarity"``, ``"titles"``,
     ``"genres"``, ``"keywords"``, ``"disliked_genres"``, ``"disliked_keywords"``, ``"era"``,
-    ``"disliked_titles"``, ``"feedback"``) so a page can show where a score came from;
+    ``"disliked_titles"``, ``"feedback"``, ``"adapter"``) so a page can show where a score came from;
     ``nearest_title`` is, per item, the index into ``refs`` of the named title it is
     closest to (−1 when there is none).
     """
@@ -77,8 +82,12 @@ def excluded_items(catalogue: Catalogue, intent: Intent) -> np.ndarray:
 
 
 def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndarray,
-                    intent: Intent, config: RelevanceConfig = RelevanceConfig()) -> RelevanceScores:
-    """Compute ``r`` for every item (module docstring) and the top-``N`` candidates."""
+                    intent: Intent, config: RelevanceConfig = RelevanceConfig(),
+                    adapter: Any = None) -> RelevanceScores:
+    """Compute ``r`` for every item (module docstring) and the top-``N`` candidates.
+
+    ``adapter`` (a :class:`recsys.adapter.Adapter`) adds its term when given.
+    """
     n = len(catalogue)
     similarity = embeddings @ query
     components: dict[str, np.ndarray] = {}
@@ -144,6 +153,9 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
         components["feedback"] = config.feedback_weight * (catalogue.genre_matrix @ net) / counts
 
     r = np.sum(list(components.values()), axis=0).astype(np.float32)
+    if adapter is not None:
+        components["adapter"] = adapter.term(query, r)
+        r = (r + components["adapter"]).astype(np.float32)
     excluded = excluded_items(catalogue, intent)
     candidates = top_indices(r, config.candidates, excluded)
     for array in [r, similarity, excluded, candidates, nearest, *components.values()]:

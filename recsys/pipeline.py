@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from recsys.adapter import Adapter, adapter_path, load_adapter
 from recsys.baseline import baseline_prior, random_scores
 from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool
 from recsys.catalogue import Catalogue, build_catalogue
@@ -37,6 +38,7 @@ from recsys.embed import ItemIndex, TextEncoder, load_item_index
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
 from recsys.llm_scores import RelevanceConfig, RelevanceScores, score_relevance, top_indices
 from recsys.progress import Progress, report, scaled
+from recsys.splits import split_users
 from recsys.titles import TitleMatcher
 
 logger = logging.getLogger(__name__)
@@ -209,7 +211,7 @@ class Recommender:
 
     def __init__(self, catalogue: Catalogue, encoder: TextEncoder, index: ItemIndex, cf: CFModel,
                  baseline: np.ndarray, matcher: TitleMatcher, *, parser: IntentParser | None = None,
-                 config: PipelineConfig = PipelineConfig()) -> None:
+                 config: PipelineConfig = PipelineConfig(), adapter: Adapter | None = None) -> None:
         self.catalogue = catalogue
         self.encoder = encoder
         self.index = index
@@ -220,6 +222,7 @@ class Recommender:
         zero_shot = GenreZeroShot(index.genre_names, index.genre_embeddings, catalogue.genre_names)
         self.builtin_parser = BuiltinIntentParser(catalogue, matcher, encoder.encode_query, zero_shot)
         self.parser: IntentParser = parser or self.builtin_parser
+        self.adapter = adapter
         self.load_seconds = 0.0
 
     # ------------------------------------------------------------------ loading
@@ -250,9 +253,16 @@ class Recommender:
                                 progress=scaled(progress, 0.2, 1.0))
         recommender = cls(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher,
                           config=config)
+        recommender.adapter = load_adapter(recommender.adapter_file(cache))
         recommender.load_seconds = time.perf_counter() - started
         report(progress, 1.0, "Ready")
         return recommender
+
+    def adapter_file(self, cache_dir: str | Path | None = None) -> Path:
+        """Where ``python -m recsys train-adapter`` stores the adapter for this recommender
+        (trained on the training users of :func:`recsys.splits.split_users`)."""
+        train_users, _ = split_users(self.catalogue)
+        return adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, train_users)
 
     # ------------------------------------------------------------------ requests
     def parse(self, text: str, parser: IntentParser | None = None) -> Intent:
@@ -262,7 +272,7 @@ class Recommender:
     def recommend(self, text: str | Intent, weights: BlendWeights | tuple[float, float, float] | None = None,
                   k: int = DEFAULT_K, *, liked: Iterable[int] = (), disliked: Iterable[int] = (),
                   seen: Iterable[int] = (), parser: IntentParser | None = None,
-                  explain: bool = True) -> Recommendation:
+                  explain: bool = True, use_adapter: bool = True) -> Recommendation:
         """Run every stage for one request.
 
         Parameters
@@ -281,6 +291,8 @@ class Recommender:
         explain:
             ``False`` skips building the explained item list (``items == ()``); the stage
             arrays and ``blend.ranking`` are complete either way. For evaluation loops.
+        use_adapter:
+            Add the trained adapter's term to ``r`` when an adapter is loaded.
         """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -297,7 +309,7 @@ class Recommender:
         timings["encode"] = (t2 - t1) * 1000
 
         relevance = score_relevance(self.catalogue, self.index.embeddings, query, intent,
-                                    self.config.relevance)
+                                    self.config.relevance, self.adapter if use_adapter else None)
         liked_idx = self.catalogue.indices(list(liked))
         disliked_idx = self.catalogue.indices(list(disliked))
         seen_idx = self.catalogue.indices(list(seen))

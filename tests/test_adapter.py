@@ -1,0 +1,94 @@
+"""Stage 3b: the trained adapter on the frozen encoder, and what it trains on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from recsys.adapter import AdapterConfig, load_adapter, save_adapter, train_adapter
+from recsys.profiles import VARIANTS, describe
+from recsys.splits import split_users
+from tests.conftest import CLUSTERS
+
+FAST = AdapterConfig(dim=8, epochs=25, descriptions_per_user=6, learning_rate=2e-2, min_liked=3,
+                     validation_fraction=0.2)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_recommender):
+    users = np.unique(tiny_recommender.catalogue.ratings["user_id"].to_numpy())
+    return train_adapter(tiny_recommender, users, FAST)
+
+
+def test_descriptions_use_only_the_given_items_and_vary(tiny_catalogue):
+    cat = tiny_catalogue
+    given = cat.indices([11, 12, 13])
+    others = [t for i, t in enumerate(cat.display_titles) if i not in given]
+    texts = {describe(cat, given, np.random.default_rng(seed), variant)
+             for seed in range(30) for variant in VARIANTS}
+    assert len(texts) > 20
+    for text in texts:
+        assert not any(title in text for title in others), text
+    language = [describe(cat, given, np.random.default_rng(s), "language") for s in range(20)]
+    assert not any("Toy Story" in t or "Finding Nemo" in t for t in language)
+    assert any(word in " ".join(language).lower() for word in ("animated", "family", "kids"))
+    titled = describe(cat, given, np.random.default_rng(1), "titles")
+    assert any(cat.display_titles[i] in titled for i in given)
+    assert describe(cat, given, np.random.default_rng(5)) == describe(cat, given, np.random.default_rng(5))
+
+
+def test_user_split_is_seeded_disjoint_and_a_fifth(tiny_catalogue):
+    train, heldout = split_users(tiny_catalogue)
+    users = np.unique(tiny_catalogue.ratings["user_id"])
+    assert len(heldout) == round(0.2 * len(users))
+    assert not set(train) & set(heldout) and set(train) | set(heldout) == set(users)
+    again_train, again_heldout = split_users(tiny_catalogue)
+    assert np.array_equal(heldout, again_heldout)
+
+
+def test_training_reports_loss_metric_and_weight(trained):
+    report = trained.report
+    assert report["training_texts"] > 0 and report["trainable_parameters"] > 0
+    losses = [h["train_loss"] for h in report["history"]]
+    assert losses[-1] < losses[0]
+    assert trained.weight in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+    assert "lambda=0" in report["val_recall@10"]
+
+
+def test_the_adapter_learns_which_items_a_description_points_to(trained, tiny_recommender):
+    cat = tiny_recommender.catalogue
+    query = tiny_recommender.encoder.encode_query("I'm looking for animated family movies for the kids")
+    scores = trained.scores(query)
+    kids = cat.indices(CLUSTERS["kids"])
+    horror = cat.indices([5, 6, 23, 24, 25])
+    assert scores[kids].mean() > scores[horror].mean()
+
+
+def test_pipeline_adds_the_adapter_term_only_when_asked(trained, tiny_recommender):
+    rec = tiny_recommender
+    try:
+        rec.adapter = replace(trained, weight=1.0)
+        with_adapter = rec.recommend("something to watch with the kids", k=5)
+        without = rec.recommend("something to watch with the kids", k=5, use_adapter=False)
+        assert "adapter" in with_adapter.relevance.components
+        assert "adapter" not in without.relevance.components
+        assert not np.allclose(with_adapter.relevance.r, without.relevance.r)
+        rec.adapter = replace(trained, weight=0.0)
+        zero = rec.recommend("something to watch with the kids", k=5)
+        assert np.allclose(zero.relevance.r, without.relevance.r)
+    finally:
+        rec.adapter = None
+
+
+def test_saved_adapter_loads_back_identically(trained, tmp_path):
+    path = tmp_path / "adapter.npz"
+    save_adapter(trained, path)
+    loaded = load_adapter(path)
+    assert loaded is not None and loaded.weight == trained.weight
+    assert np.array_equal(loaded.item_matrix, trained.item_matrix)
+    assert loaded.report["training_texts"] == trained.report["training_texts"]
+    path.write_bytes(b"broken")
+    assert load_adapter(path) is None
+    assert load_adapter(tmp_path / "missing.npz") is None
