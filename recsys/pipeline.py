@@ -68,7 +68,7 @@ class PipelineConfig:
 class Reason:
     """One piece of an explanation: what kind of evidence and a sentence for people."""
 
-    kind: str       # "title" | "cf" | "genre" | "era" | "keyword" | "popular" | "similar"
+    kind: str       # "title" | "cf" | "genre" | "era" | "keyword" | "adapter" | "popular" | "similar"
     text: str
     weight: float
 
@@ -449,11 +449,15 @@ class Recommender:
                                   alpha_r * 0.8))
         if intent.era is not None and cat.years[i] and intent.era.distance(cat.years[i:i + 1])[0] == 0:
             reasons.append(Reason("era", f"from {int(cat.years[i])}, in your era", alpha_r * 0.7))
+        adapter_term = rel.components.get("adapter")
+        if adapter_term is not None and adapter_term[i] > float(adapter_term.std()):
+            reasons.append(Reason("adapter", "people who ask for this rated it highly", alpha_r * 0.75))
         if not reasons and alpha_r > 0:
             reasons.append(Reason("similar", "close to your description", alpha_r * 0.6))
         if contrib is not None and beta_s > 0 and len(contrib):
-            j = int(np.argmax(contrib))
-            if contrib[j] > 0:
+            others = np.array([seed.item != i for seed in seeds])
+            j = int(np.argmax(np.where(others, contrib, -np.inf)))
+            if others[j] and contrib[j] > 0:
                 seed = seeds[j]
                 who = cat.label(seed.item)
                 if seed.reason.startswith("you mentioned"):
