@@ -1,0 +1,119 @@
+"""FirstReel — the web app of the cold-start recommender: ``streamlit run app.py``.
+
+The entrypoint draws what every page shares — theme and styles, the brand header, the
+global sidebar with the blend weights α, β, γ (widgets created here keep their values
+across pages) — starts loading the shared engine in the background, and runs the page
+picked in the top navigation. Pages live in ``pages/`` (one thin file each).
+
+Moving a weight slider reruns only the weight-dependent fragments of the current page
+(registered through ``pages._ui.register_weight_fragment``) plus the weight-mix bar: the
+request's stage scores are cached, so a move costs one re-blend and a re-render.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _html as h
+from pages import _ui as ui
+
+st.set_page_config(
+    page_title="FirstReel · cold-start movie recommendations",
+    page_icon=str(ui.ASSETS / "logo.svg"),
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+ui.md(f"<style>{ui.asset_text('style.css')}</style>")
+
+# ----------------------------------------------------------------------------- weights state
+# A page (e.g. Tune) asks for new weights through _pending_weights: sliders can only be
+# moved before they are drawn, i.e. here, at the start of the next run.
+pending = st.session_state.pop("_pending_weights", None)
+if pending is not None:
+    for key, value in zip(ui.WEIGHT_KEYS, pending):
+        st.session_state[key] = float(value)
+backup = st.session_state.get("_weights_backup", ui.DEFAULT_WEIGHTS)
+for key, value in zip(ui.WEIGHT_KEYS, backup):
+    if key not in st.session_state:
+        st.session_state[key] = float(value)
+st.session_state["_weights_backup"] = ui.weights()
+# Fragments that depend on the weights re-register during this full run.
+st.session_state["_weight_fragments"] = []
+
+
+def _weights_moved() -> None:
+    """A slider moved: rerun only the weight-dependent fragments, not the whole app."""
+    st.session_state["_weights_backup"] = ui.weights()
+    st.rerun(["weight_mix", *st.session_state.get("_weight_fragments", [])])
+
+
+def _preset(values: tuple[float, float, float]) -> None:
+    for key, value in zip(ui.WEIGHT_KEYS, values):
+        st.session_state[key] = value
+    st.session_state["_weights_backup"] = values
+
+
+@st.fragment(key="weight_mix")
+def _weight_mix() -> None:
+    weights = ui.weights()
+    ui.md(h.mix_bar(weights))
+    if sum(weights) <= 0:
+        st.warning("All three weights are 0. Move at least one slider above 0.", icon=":material/balance:")
+
+
+with st.sidebar:
+    ui.md('<div class="fr-side-title">Blend weights</div>'
+          '<div class="fr-side-formula">final = α·r̂ + β·ŝ + γ·b̂</div>')
+    st.slider("α · LLM relevance r", 0.0, 1.0, step=0.05, key="alpha", format="%.2f", on_change=_weights_moved,
+              help="How much the language-model relevance of each movie to your words counts.")
+    st.slider("β · collaborative filtering s", 0.0, 1.0, step=0.05, key="beta", format="%.2f",
+              on_change=_weights_moved,
+              help="How much 'people who loved the movies you named also loved…' counts (ALS fold-in).")
+    st.slider("γ · popularity prior b", 0.0, 1.0, step=0.05, key="gamma", format="%.2f",
+              on_change=_weights_moved,
+              help="How much a movie's popularity and average rating count, regardless of your words.")
+    _weight_mix()
+    with st.container(horizontal=True, gap="small", key="presets"):
+        st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,), help="α 0.50 · β 0.30 · γ 0.20")
+        st.button("LLM only", on_click=_preset, args=((1.0, 0.0, 0.0),), help="α 1 · β 0 · γ 0")
+        st.button("CF only", on_click=_preset, args=((0.0, 1.0, 0.0),), help="α 0 · β 1 · γ 0")
+    ui.md('<div class="fr-side-note">Each signal is rescaled to 0–1 over the request\'s candidates, so '
+          'the sliders mean what they say. They apply on every page.</div>')
+
+# ----------------------------------------------------------------------------- engine + header
+loader = ui.engine_loader()          # starts loading in the background; pages wait for it
+
+with st.sidebar:
+    if loader.ready:
+        rec = loader.recommender
+        status = (f'<span class="fr-dot fr-dot-ok"></span>Ready · {len(rec.catalogue):,} movies · '
+                  f'{h.esc(rec.index.model_id)}')
+    elif loader.failed:
+        status = '<span class="fr-dot fr-dot-bad"></span>Not available — see the message on the page'
+    else:
+        status = '<span class="fr-dot fr-dot-busy"></span>Warming up the models…'
+    ui.md(f'<div class="fr-side-status">{status}</div>'
+          '<div class="fr-side-note">Nothing you type is stored: requests live in memory only.</div>')
+
+if loader.ready:
+    pill = h.badge(f"● Ready · {len(loader.recommender.catalogue):,} movies", "good")
+elif loader.failed:
+    pill = h.badge("● Not available", "bad")
+else:
+    pill = h.badge("● Warming up…", "warn")
+ui.md(f'<div class="fr-header"><img src="data:image/svg+xml;base64,{ui.asset_b64("logo.svg")}" alt=""/>'
+      '<div><div class="fr-brand">First<b>Reel</b></div>'
+      '<div class="fr-tagline">One sentence in, a movie night out — recommendations for brand-new users, '
+      'with every step shown.</div></div>'
+      f'<div class="fr-header-right">{pill}</div></div>')
+
+navigation = st.navigation(
+    [
+        st.Page(ui.PAGES["recommend"], title="Recommend", icon=":material/auto_awesome:", default=True),
+        st.Page(ui.PAGES["compare"], title="Compare", icon=":material/compare_arrows:"),
+        st.Page(ui.PAGES["tune"], title="Tune", icon=":material/tune:"),
+        st.Page(ui.PAGES["about"], title="Data & about", icon=":material/dataset:"),
+    ],
+    position="top",
+)
+navigation.run()

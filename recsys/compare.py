@@ -1,0 +1,414 @@
+"""Measures behind the web app's Compare and Tune pages: pure functions, no streamlit.
+
+Per request, for each system's top-``k`` list ``L`` (item indices) and the request's
+liked genres ``G⁺`` and disliked genres ``G⁻``::
+
+    overlap(L, M)     = |L ∩ M| / |L|                    (share of L also in M)
+    liked-genre share = |{i ∈ L : G_i ∩ G⁺ ≠ ∅}| / |L|   (n/a when G⁺ is empty)
+    violations        = |{i ∈ L : G_i ∩ G⁻ ≠ ∅}|         (a disliked genre shown)
+    novelty           = mean_{i∈L} −log₂((n_i + 1) / (U + 1))   bits; n_i ratings, U users
+    coverage          = |∪_requests L| / |catalogue|     (over a set of requests)
+
+What CF changed (:func:`cf_adjustments`) compares the final list with the list the same
+weights give without CF (β = 0): *promoted* and *demoted* items moved within it,
+*injected* items were not among the LLM candidates at all (CF brought them into the pool),
+*dropped* items fell out of the top ``k``.
+
+Results files written by ``python -m recsys evaluate --json`` and ``python -m recsys
+sweep`` are parsed by :func:`evaluation_table` and :func:`read_sweep`; :func:`sweep_rows`
+computes the same grid on the fly for a sample of requests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Systems in display order.
+SYSTEMS = ("random", "popularity", "llm", "cf", "blend")
+
+SYSTEM_LABELS = {
+    "random": "Random",
+    "popularity": "Popularity",
+    "llm": "LLM only (r)",
+    "cf": "CF only (s)",
+    "blend": "Blend",
+}
+
+#: Short names for chart axes.
+SYSTEM_SHORT = {"random": "Random", "popularity": "Popularity", "llm": "LLM", "cf": "CF", "blend": "Blend"}
+
+_METRIC_NAMES = {"recall": "Recall", "ndcg": "NDCG", "hr": "HR", "mrr": "MRR", "precision": "Precision",
+                 "map": "MAP", "hit": "Hit rate", "coverage": "Coverage", "novelty": "Novelty",
+                 "ild": "ILD", "popularity": "Popularity", "violations": "Violations"}
+
+#: Metrics where lower is better (everything else: higher is better).
+LOWER_IS_BETTER = ("popularity", "violations")
+
+
+def lower_is_better(metric: str) -> bool:
+    """True for metrics such as ``violations@10`` where smaller values are better."""
+    return metric.partition("@")[0].lower() in LOWER_IS_BETTER
+
+
+def system_label(system: str) -> str:
+    """``"llm"`` → ``"LLM only (r)"``; unknown systems are title-cased."""
+    return SYSTEM_LABELS.get(system, system.replace("_", " ").replace("-", " ").title())
+
+
+def system_short(system: str) -> str:
+    """``"llm"`` → ``"LLM"`` (chart axes); unknown systems are title-cased."""
+    return SYSTEM_SHORT.get(system, system.replace("_", " ").replace("-", " ").title())
+
+
+def metric_label(metric: str) -> str:
+    """``"recall@10"`` → ``"Recall@10"``, ``"mrr"`` → ``"MRR"``."""
+    name, _, cut = metric.partition("@")
+    pretty = _METRIC_NAMES.get(name.lower(), name.replace("_", " ").capitalize())
+    return f"{pretty}@{cut}" if cut else pretty
+
+
+# ----------------------------------------------------------------------------- list measures
+
+def overlap(a: Sequence[int], b: Sequence[int]) -> float:
+    """Share of ``a``'s items that are also in ``b`` (0 for an empty ``a``)."""
+    if not len(a):
+        return 0.0
+    return len(set(map(int, a)) & set(map(int, b))) / len(a)
+
+
+def overlap_matrix(lists: Sequence[Sequence[int]]) -> np.ndarray:
+    """``M[i, j] = overlap(lists[i], lists[j])``."""
+    n = len(lists)
+    out = np.zeros((n, n), dtype=float)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = overlap(lists[i], lists[j])
+    return out
+
+
+def liked_genre_share(item_genres: Sequence[Iterable[str]], liked: Iterable[str]) -> float | None:
+    """Share of items carrying at least one liked genre; ``None`` when nothing is liked."""
+    liked_set = set(liked)
+    if not liked_set:
+        return None
+    if not len(item_genres):
+        return 0.0
+    return sum(1 for g in item_genres if liked_set & set(g)) / len(item_genres)
+
+
+def violations(item_genres: Sequence[Iterable[str]], disliked: Iterable[str]) -> int:
+    """Number of items showing a disliked genre."""
+    disliked_set = set(disliked)
+    if not disliked_set:
+        return 0
+    return sum(1 for g in item_genres if disliked_set & set(g))
+
+
+def novelty(n_ratings: Sequence[float], n_users: int) -> float:
+    """Mean self-information ``−log₂((n_i + 1) / (U + 1))`` in bits (higher = less popular)."""
+    counts = np.asarray(n_ratings, dtype=float)
+    if counts.size == 0:
+        return 0.0
+    return float(np.mean(-np.log2((counts + 1.0) / (float(n_users) + 1.0))))
+
+
+def coverage(lists: Iterable[Sequence[int]], n_items: int) -> float:
+    """Share of the catalogue that appears in at least one of the lists."""
+    if n_items <= 0:
+        return 0.0
+    seen: set[int] = set()
+    for items in lists:
+        seen.update(int(i) for i in items)
+    return len(seen) / n_items
+
+
+@dataclass(frozen=True)
+class ListMeasures:
+    """The Compare page's scorecard row for one system."""
+
+    system: str
+    overlap_with_blend: float
+    liked_genre_share: float | None
+    violations: int
+    novelty: float
+    mean_ratings: float
+    coverage: float | None = None
+
+
+def list_measures(system: str, items: Sequence[int], blend_items: Sequence[int], *,
+                  genres: Sequence[Iterable[str]], n_ratings: Sequence[float], n_users: int,
+                  liked: Iterable[str], disliked: Iterable[str],
+                  coverage_value: float | None = None) -> ListMeasures:
+    """All per-list measures of the module docstring for one system's list.
+
+    ``genres`` and ``n_ratings`` are per catalogue item (indexed by the list's items).
+    """
+    item_genres = [genres[int(i)] for i in items]
+    counts = [float(n_ratings[int(i)]) for i in items]
+    return ListMeasures(
+        system=system,
+        overlap_with_blend=overlap(items, blend_items),
+        liked_genre_share=liked_genre_share(item_genres, liked),
+        violations=violations(item_genres, disliked),
+        novelty=novelty(counts, n_users),
+        mean_ratings=float(np.mean(counts)) if counts else 0.0,
+        coverage=coverage_value,
+    )
+
+
+# ----------------------------------------------------------------------------- CF adjustments
+
+@dataclass(frozen=True)
+class RankChange:
+    """One item whose place differs between the list without CF and the final list."""
+
+    item: int
+    kind: str              # "promoted" | "demoted" | "injected" | "dropped" | "same"
+    rank_before: int | None  # 1-based rank without CF (None: below the ranking's end)
+    rank_after: int | None   # 1-based rank in the final ranking (None: below its end)
+
+    @property
+    def delta(self) -> int | None:
+        """Places gained (positive) or lost (negative); ``None`` when a rank is unknown."""
+        if self.rank_before is None or self.rank_after is None:
+            return None
+        return self.rank_before - self.rank_after
+
+
+def cf_adjustments(without_cf: Sequence[int], with_cf: Sequence[int], llm_candidates: Iterable[int],
+                   k: int) -> list[RankChange]:
+    """Classify the final top-``k`` against the same blend without CF (module docstring).
+
+    ``without_cf`` and ``with_cf`` are full rankings (best first) of item indices; the
+    result lists the final top-``k`` in order, then the items that dropped out of it.
+    """
+    before = {int(i): n + 1 for n, i in enumerate(without_cf)}
+    after = {int(i): n + 1 for n, i in enumerate(with_cf)}
+    candidates = {int(i) for i in llm_candidates}
+    top_after = [int(i) for i in with_cf[:k]]
+    top_before = [int(i) for i in without_cf[:k]]
+    changes: list[RankChange] = []
+    for item in top_after:
+        rb, ra = before.get(item), after[item]
+        if item not in candidates:
+            kind = "injected"
+        elif rb is None or rb > ra:
+            kind = "promoted"
+        elif rb < ra:
+            kind = "demoted"
+        else:
+            kind = "same"
+        changes.append(RankChange(item, kind, rb, ra))
+    in_after = set(top_after)
+    for item in top_before:
+        if item not in in_after:
+            changes.append(RankChange(item, "dropped", before[item], after.get(item)))
+    return changes
+
+
+def summarise_changes(changes: Sequence[RankChange]) -> dict[str, int]:
+    """Counts per kind (every kind present, zero when absent)."""
+    out = {kind: 0 for kind in ("promoted", "demoted", "injected", "dropped", "same")}
+    for change in changes:
+        out[change.kind] += 1
+    return out
+
+
+# ----------------------------------------------------------------------------- results files
+
+def read_evaluation(path: str | Path) -> dict[str, Any]:
+    """Load an ``evaluate --json`` file; raises ``ValueError`` with a readable reason."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{Path(path).name} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("systems"), dict) or not data["systems"]:
+        raise ValueError(f"{Path(path).name} has no \"systems\" table")
+    return data
+
+
+def evaluation_table(data: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per system and metric: ``system, metric, value, lo, hi`` (CI may be NaN).
+
+    Renders whatever systems and metrics the file holds; known systems come first in
+    :data:`SYSTEMS` order.
+    """
+    rows: list[dict[str, Any]] = []
+    systems = data.get("systems", {}) if isinstance(data.get("systems"), Mapping) else {}
+    order = [s for s in SYSTEMS if s in systems] + [s for s in systems if s not in SYSTEMS]
+    for system in order:
+        values = systems[system]
+        if not isinstance(values, Mapping):
+            continue
+        ci = values.get("ci95", {}) if isinstance(values.get("ci95"), Mapping) else {}
+        for metric, value in values.items():
+            if metric == "ci95" or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            lo, hi = math.nan, math.nan
+            bounds = ci.get(metric)
+            if isinstance(bounds, Sequence) and len(bounds) == 2 and all(
+                    isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+                lo, hi = float(bounds[0]), float(bounds[1])
+            rows.append({"system": system, "metric": metric, "value": float(value), "lo": lo, "hi": hi})
+    return pd.DataFrame(rows, columns=["system", "metric", "value", "lo", "hi"])
+
+
+def evaluation_subsets(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``{"all": data, "<subset>": {...systems...}}`` — the whole set and any named subsets
+    (e.g. ``language_only``) that carry their own ``systems`` table."""
+    out: dict[str, Mapping[str, Any]] = {"all": data}
+    subsets = data.get("subsets")
+    if isinstance(subsets, Mapping):
+        for name, sub in subsets.items():
+            if isinstance(sub, Mapping) and isinstance(sub.get("systems"), Mapping) and sub["systems"]:
+                out[str(name)] = sub
+    return out
+
+
+SWEEP_WEIGHTS = ("alpha", "beta", "gamma")
+
+
+def read_sweep(path: str | Path) -> pd.DataFrame:
+    """Load a sweep CSV (``alpha, beta, gamma, <metrics>…``); raises ``ValueError``.
+
+    ``gamma`` is derived as ``1 − α − β`` when missing; rows are normalised to sum to 1.
+    """
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{Path(path).name} is not a readable CSV ({exc})") from None
+    return tidy_sweep(frame, name=Path(path).name)
+
+
+def tidy_sweep(frame: pd.DataFrame, *, name: str = "sweep") -> pd.DataFrame:
+    """Validate and normalise a sweep table (see :func:`read_sweep`)."""
+    frame = frame.rename(columns=lambda c: str(c).strip().lower())
+    if "alpha" not in frame or "beta" not in frame:
+        raise ValueError(f"{name} needs columns alpha and beta (found: {', '.join(frame.columns)})")
+    if "gamma" not in frame:
+        frame = frame.assign(gamma=(1.0 - frame["alpha"] - frame["beta"]).clip(lower=0.0))
+    metrics = metric_columns(frame)
+    if not metrics:
+        raise ValueError(f"{name} has no metric columns besides alpha, beta, gamma")
+    frame = frame.dropna(subset=list(SWEEP_WEIGHTS)).copy()
+    total = frame[list(SWEEP_WEIGHTS)].sum(axis=1)
+    frame = frame[total > 0]
+    for col in SWEEP_WEIGHTS:
+        frame[col] = (frame[col] / total[total > 0]).round(4)
+    return frame.reset_index(drop=True)
+
+
+def metric_columns(frame: pd.DataFrame) -> list[str]:
+    """The numeric columns of a sweep table that are not weights."""
+    return [c for c in frame.columns if c not in SWEEP_WEIGHTS and pd.api.types.is_numeric_dtype(frame[c])]
+
+
+def best_point(frame: pd.DataFrame, metric: str) -> tuple[float, float, float, float]:
+    """``(α, β, γ, value)`` of the grid point with the highest ``metric``."""
+    row = frame.loc[frame[metric].idxmax()]
+    return float(row["alpha"]), float(row["beta"]), float(row["gamma"]), float(row[metric])
+
+
+def weight_grid(step: float = 0.1) -> list[tuple[float, float, float]]:
+    """All ``(α, β, γ)`` with ``α + β + γ = 1`` on a grid of ``step`` (66 points for 0.1)."""
+    n = round(1.0 / step)
+    return [(round(a * step, 4), round(b * step, 4), round((n - a - b) * step, 4))
+            for a in range(n + 1) for b in range(n + 1 - a)]
+
+
+def ranking_metrics(ranked: Sequence[int], targets: set[int], k: int = 10) -> dict[str, float]:
+    """Recall@k, Recall@50, NDCG@k, HR@k and MRR of one ranked list (binary relevance)::
+
+        Recall@k = |L[:k] ∩ T| / |T|      HR@k = 1[|L[:k] ∩ T| > 0]      MRR = 1 / rank of first hit
+        NDCG@k   = Σ_{i≤k, L_i∈T} 1/log₂(i+1) / Σ_{i≤min(k,|T|)} 1/log₂(i+1)
+    """
+    if not targets:
+        return {f"recall@{k}": 0.0, "recall@50": 0.0, f"ndcg@{k}": 0.0, f"hr@{k}": 0.0, "mrr": 0.0}
+    top_k = ranked[:k]
+    hits_k = sum(1 for i in top_k if i in targets)
+    dcg = sum(1.0 / math.log2(n + 2) for n, i in enumerate(top_k) if i in targets)
+    ideal = sum(1.0 / math.log2(n + 2) for n in range(min(k, len(targets))))
+    rr = next((1.0 / (n + 1) for n, i in enumerate(ranked) if i in targets), 0.0)
+    return {f"recall@{k}": hits_k / len(targets), "recall@50": sum(1 for i in ranked[:50] if i in targets) / len(targets),
+            f"ndcg@{k}": dcg / ideal if ideal else 0.0, f"hr@{k}": float(hits_k > 0), "mrr": rr}
+
+
+@dataclass(frozen=True)
+class DevRequest:
+    """One ReDial-style development request: text in, target ``movieId``s out."""
+
+    id: str
+    text: str
+    targets: tuple[int, ...]
+    named: tuple[int, ...]
+
+
+def read_requests(path: str | Path, *, limit: int | None = None, seed: int = 0) -> list[DevRequest]:
+    """ReDial-style JSON lines (``id``, ``request``, ``target_movie_ids``, ``mentioned_*``);
+    with ``limit``, a seeded random sample of that many requests that have targets."""
+    rows: list[DevRequest] = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                request = DevRequest(
+                    id=str(row["id"]), text=str(row["request"]),
+                    targets=tuple(int(m) for m in row.get("target_movie_ids", [])),
+                    named=tuple(int(m) for m in row.get("mentioned_movie_ids", []))
+                    + tuple(int(m) for m in row.get("mentioned_disliked_movie_ids", [])))
+            except (KeyError, TypeError, ValueError):
+                continue
+            if request.targets and request.text.strip():
+                rows.append(request)
+    if limit is not None and limit < len(rows):
+        pick = np.random.default_rng(seed).choice(len(rows), size=limit, replace=False)
+        rows = [rows[i] for i in sorted(pick)]
+    return rows
+
+
+def sweep_rows(results: Sequence[Any], targets: Sequence[Iterable[int]], excluded: Sequence[Iterable[int]],
+               grid: Sequence[tuple[float, float, float]], *, k: int = 10,
+               metrics: Callable[[Sequence[int], set[int], int], dict[str, float]] | None = None,
+               progress: Callable[[float, str], None] | None = None) -> pd.DataFrame:
+    """Mean metrics per grid point, re-blending each request's stored stage scores.
+
+    ``results`` are :class:`recsys.pipeline.Recommendation` objects (anything with
+    ``reblend(weights, explain=False).blend.final`` and ``recommender.catalogue``);
+    ``targets`` / ``excluded`` are item *indices* per request (ground truth; movies the
+    request named, left out of its ranking). ``metrics`` defaults to :func:`ranking_metrics`.
+    """
+    metrics = metrics or ranking_metrics
+    rows = []
+    for n, weights in enumerate(grid):
+        sums: dict[str, float] = {}
+        count = 0
+        for result, target, named in zip(results, targets, excluded):
+            target_set = {int(t) for t in target}
+            if not target_set:
+                continue
+            final = np.array(result.reblend(weights, explain=False).blend.final, dtype=np.float64)
+            named_idx = [int(i) for i in named]
+            if named_idx:
+                final[named_idx] = -np.inf
+            finite = np.isfinite(final)
+            order = np.argsort(-np.where(finite, final, -np.inf), kind="stable")[:50]
+            ranked = [int(i) for i in order if finite[i]]
+            for key, value in metrics(ranked, target_set, k).items():
+                sums[key] = sums.get(key, 0.0) + value
+            count += 1
+        row = {"alpha": weights[0], "beta": weights[1], "gamma": weights[2]}
+        row.update({key: value / count for key, value in sums.items()} if count else {})
+        rows.append(row)
+        if progress is not None:
+            progress((n + 1) / len(grid), f"{n + 1}/{len(grid)} weight settings")
+    return pd.DataFrame(rows)

@@ -1,0 +1,388 @@
+"""Every page of the web app through ``streamlit.testing.v1.AppTest``: what a user would notice.
+
+Runs on ml-latest-small (``RECSYS_DATA_DIR``; skipped otherwise, except the error-path
+tests, which bring their own broken data). The engine is loaded once per test session
+(``st.cache_resource`` survives across AppTest instances).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.app.conftest import card_ids, markdown_text
+
+requires_data = pytest.mark.skipif(
+    not (os.environ.get("RECSYS_DATA_DIR") and (Path(os.environ["RECSYS_DATA_DIR"]) / "movies.csv").exists()),
+    reason="app test: set RECSYS_DATA_DIR to an ml-latest-small folder to run it")
+
+PAGES = ["pages/recommend.py", "pages/compare.py", "pages/tune.py", "pages/about.py"]
+REQUEST = "mind-bending sci-fi like Inception, nothing gory, 90s is fine"
+CHINESE = "我喜欢九十年代的科幻片，不要恐怖片"
+
+
+def _ask(at, text: str):  # type: ignore[no-untyped-def]
+    at.text_area(key="request_text").input(text).run()
+    assert not at.exception
+    return at
+
+
+def _llm_table(at):  # type: ignore[no-untyped-def]
+    for frame in at.dataframe:
+        value = frame.value
+        if "movie_id" in getattr(value, "columns", []) and "similarity" in value.columns:
+            return value
+    raise AssertionError("the LLM candidate table is missing")
+
+
+def _set_weights(at, alpha: float, beta: float, gamma: float):  # type: ignore[no-untyped-def]
+    for key, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+        at.run()                                   # full run: the sidebar is in the element tree
+        at.slider(key=key).set_value(value).run()  # a slider move reruns only the fragments
+        assert not at.exception
+    return at.run()
+
+
+# ----------------------------------------------------------------------------- every page
+
+@requires_data
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception(new_app, page: str) -> None:
+    at = new_app()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert not at.error
+    assert "fr-page-title" in markdown_text(at)
+
+
+@requires_data
+def test_every_page_runs_with_a_request(new_app, results_dir: Path) -> None:
+    at = _ask(new_app(), REQUEST)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert not at.error, page
+
+
+# ----------------------------------------------------------------------------- Recommend
+
+@requires_data
+def test_typed_request_produces_a_list_and_the_four_stages(new_app) -> None:
+    at = _ask(new_app(), REQUEST)
+    text = markdown_text(at)
+    for stage in ("Parsed intent", "LLM-scored candidates", "CF adjustments", "Final list"):
+        assert stage in text
+    ids = card_ids(at)
+    assert len(ids) == 10 and len(set(ids)) == 10
+    assert 79132 not in ids                        # Inception was named: never recommended back
+    # Stage 1 shows what was understood, with the parser that produced it.
+    assert 'class="hl hl-title"' in text and "Inception (2010)" in text
+    assert 'class="chip chip-like"' in text and 'class="chip chip-dislike"' in text
+    assert "parsed by built-in rules" in text
+    # Timing tiles per stage.
+    labels = [m.label for m in at.metric]
+    assert {"Intent", "LLM scores", "CF fold-in", "Blend + explain", "Total"} <= set(labels)
+
+
+@requires_data
+def test_list_length_follows_k(new_app) -> None:
+    at = _ask(new_app(), "something like Toy Story for a family movie night")
+    at.select_slider(key="k").set_value(5).run()
+    assert not at.exception
+    assert len(card_ids(at)) == 5
+
+
+@requires_data
+def test_llm_only_weights_give_the_llm_only_list(new_app) -> None:
+    at = _ask(new_app(), REQUEST)
+    at = _set_weights(at, 1.0, 0.0, 0.0)
+    llm_top = _llm_table(at)["movie_id"].tolist()[:10]
+    assert card_ids(at) == llm_top
+    assert "collaborative filtering is switched off" in "\n".join(i.value for i in at.info)
+
+
+@requires_data
+def test_cf_weight_changes_the_list(new_app) -> None:
+    at = _ask(new_app(), REQUEST)
+    before = card_ids(at)
+    at.slider(key="beta").set_value(1.0).run()      # fragment rerun: only stages 3-4 redraw
+    assert not at.exception
+    after = card_ids(at)
+    assert len(after) == 10 and after != before
+    assert "Re-blended in" in markdown_text(at)
+
+
+@requires_data
+def test_chinese_prompt_works(new_app) -> None:
+    at = _ask(new_app(), CHINESE)
+    text = markdown_text(at)
+    assert ">Sci-Fi<" in text and 'class="chip chip-dislike"' in text and "1990s" in text
+    ids = card_ids(at)
+    assert len(ids) == 10
+    from pages import _ui
+
+    rec = _ui.engine_loader().recommender
+    genres = [rec.catalogue.genres[rec.catalogue.index_of[m]] for m in ids]
+    assert not any("Horror" in g for g in genres)    # 不要恐怖片: no horror shown
+    assert sum("Sci-Fi" in g for g in genres) >= 7
+
+
+@requires_data
+def test_example_prompt_click_runs_it(new_app) -> None:
+    at = new_app()
+    at.button_group(key="example_pick").set_value("Heist, no romance").run() if hasattr(at, "button_group") \
+        else at.get("button_group")[0].set_value("Heist, no romance").run()
+    assert not at.exception
+    assert at.text_area(key="request_text").value.startswith("a clever heist movie")
+    assert len(card_ids(at)) == 10
+
+
+@requires_data
+def test_empty_prompt_gives_a_friendly_message(new_app) -> None:
+    at = new_app()
+    assert not at.warning and "Your recommendations will appear here" in markdown_text(at)
+    at.button(key="go").click().run()
+    assert not at.exception and not at.error
+    assert any("Tell us what you'd like to watch" in w.value for w in at.warning)
+    assert card_ids(at) == []
+
+
+@requires_data
+def test_unusable_prompt_gives_a_friendly_message(new_app) -> None:
+    at = _ask(new_app(), "?!? ... !!!")
+    assert not at.error
+    assert any("describe what you would like to watch" in w.value.lower() for w in at.warning)
+    assert card_ids(at) == []
+
+
+@requires_data
+def test_all_weights_zero_is_explained(new_app) -> None:
+    at = _ask(new_app(), REQUEST)
+    at = _set_weights(at, 0.0, 0.0, 0.0)
+    assert any("weights are 0" in w.value for w in at.warning)
+    assert card_ids(at) == []
+
+
+@requires_data
+def test_weights_and_request_survive_page_switches(new_app) -> None:
+    at = _ask(new_app(), REQUEST)
+    at.slider(key="beta").set_value(0.7).run()
+    at.run()
+    at.switch_page("pages/about.py").run()
+    assert at.slider(key="beta").value == pytest.approx(0.7)
+    at.switch_page("pages/recommend.py").run()
+    assert at.slider(key="beta").value == pytest.approx(0.7)
+    assert at.text_area(key="request_text").value == REQUEST
+    assert len(card_ids(at)) == 10
+
+
+@requires_data
+def test_picked_movies_are_used_and_never_shown(new_app) -> None:
+    at = _ask(new_app(), "a fun adventure")
+    assert not at.multiselect                      # the 9,742-title pickers load only when opened
+    at.session_state["refine_open"] = True          # open "Movies you already know"
+    at.run()
+    at.multiselect(key="liked_movies").select(1)                # Toy Story
+    at.multiselect(key="disliked_movies").select(2571).run()    # The Matrix
+    assert not at.exception
+    assert "(2 picked)" in at.expander[0].label
+    ids = card_ids(at)
+    assert len(ids) == 10 and 1 not in ids and 2571 not in ids
+    assert "Picked" in markdown_text(at)
+
+
+# ----------------------------------------------------------------------------- Compare
+
+@requires_data
+def test_compare_shows_five_lists_and_a_scorecard(new_app, results_dir: Path) -> None:
+    at = _ask(new_app(), REQUEST)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    text = markdown_text(at)
+    assert text.count('class="fr-list"') == 5
+    for name in ("Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend"):
+        assert f'<div class="fr-list-title">{name}</div>' in text
+    card = next(f.value for f in at.dataframe if "violations" in getattr(f.value, "columns", []))
+    assert list(card["system"]) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend"]
+    assert card.loc[card["system"] == "Blend", "overlap"].item() == pytest.approx(1.0)
+    assert card.loc[card["system"] == "Blend", "violations"].item() == 0      # no Horror in the blend
+    # No results files yet: the page says which command makes them.
+    assert any("python -m recsys evaluate --json" in i.value for i in at.info)
+
+
+@requires_data
+def test_compare_renders_an_evaluation_file(new_app, results_dir: Path) -> None:
+    systems = {name: {"recall@10": v, "ndcg@10": v / 2, "mrr": v / 3,
+                      "ci95": {"recall@10": [v * 0.8, v * 1.2], "ndcg@10": [None, None]}}
+               for name, v in (("random", 0.001), ("popularity", 0.03), ("llm", 0.04), ("cf", 0.06),
+                               ("blend", 0.1), ("blend-tuned", 0.11))}
+    (results_dir / "evaluation-redial.json").write_text(json.dumps(
+        {"protocol": "redial", "n": 751, "k": 10, "parser": "builtin",
+         "weights": {"alpha": 0.5, "beta": 0.3, "gamma": 0.2}, "seconds": 30.0, "systems": systems,
+         "subsets": {"language_only": {"n": 338, "systems": systems}}}))
+    at = new_app()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    table = next(f.value for f in at.dataframe if "Recall@10" in getattr(f.value, "columns", []))
+    assert list(table.index) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend", "Blend Tuned"]
+    assert table.loc["Blend", "Recall@10"].startswith("0.1000")
+    assert "NeurIPS 2018" in "\n".join(c.value for c in at.caption)
+
+
+@requires_data
+def test_compare_reports_a_broken_evaluation_file(new_app, results_dir: Path) -> None:
+    (results_dir / "evaluation-redial.json").write_text("{not json")
+    at = new_app()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert any("could not be read" in w.value for w in at.warning)
+
+
+# ----------------------------------------------------------------------------- Tune
+
+def _write_sweep(folder: Path) -> None:
+    from recsys.compare import weight_grid
+
+    rows = ["alpha,beta,gamma,recall@10,ndcg@10,recall@50,hr@10,mrr"]
+    for a, b, g in weight_grid(0.1):
+        score = 0.1 - (a - 0.4) ** 2 - (b - 0.4) ** 2          # best at α 0.4, β 0.4, γ 0.2
+        rows.append(f"{a},{b},{g},{score:.5f},{score / 2:.5f},{score * 2:.5f},{score:.5f},{score:.5f}")
+    (folder / "sweep-redial.csv").write_text("\n".join(rows) + "\n")
+
+
+@requires_data
+def test_tune_without_a_sweep_says_which_command_makes_it(new_app, results_dir: Path) -> None:
+    at = new_app()
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception and not at.error
+    assert any("python -m recsys sweep" in c.value for c in at.code)
+
+
+@requires_data
+def test_tune_best_point_sets_the_sliders(new_app, results_dir: Path) -> None:
+    _write_sweep(results_dir)
+    at = new_app()
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception and not at.error
+    assert "α 0.4 · β 0.4 · γ 0.2" in markdown_text(at)
+    at.button(key="use_best").click().run()
+    assert not at.exception
+    assert [at.slider(key=k).value for k in ("alpha", "beta", "gamma")] == pytest.approx([0.4, 0.4, 0.2])
+
+
+@requires_data
+def test_tune_reports_a_broken_sweep(new_app, results_dir: Path) -> None:
+    (results_dir / "sweep-redial.csv").write_text("x,y\n1,2\n")
+    at = new_app()
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception
+    assert any("could not be read" in e.value for e in at.error)
+
+
+# ----------------------------------------------------------------------------- Data & about
+
+@requires_data
+def test_about_shows_statistics_models_and_attributions(new_app) -> None:
+    at = new_app()
+    at.switch_page("pages/about.py").run()
+    assert not at.exception
+    assert {"Movies", "Ratings", "Users"} <= {m.label for m in at.metric}
+    assert next(m for m in at.metric if m.label == "Movies").value == "9,742"
+    text = markdown_text(at)
+    for needle in ("Harper", "Konstan", "MovieLens", "ReDial", "CC BY 4.0", "all-MiniLM-L6-v2", "Apache"):
+        assert needle in text
+    at.text_input(key="explore_query").input("toy story").run()
+    assert not at.exception
+    frame = next(f.value for f in at.dataframe if "tags" in getattr(f.value, "columns", []))
+    assert len(frame) >= 3 and all("toy story" in t.lower() for t in frame["movie"])
+
+
+# ----------------------------------------------------------------------------- errors, not tracebacks
+
+def _broken_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, files: dict[str, str]) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, content in files.items():
+        (data / name).write_text(content)
+    monkeypatch.setenv("RECSYS_DATA_DIR", str(data))
+    monkeypatch.setenv("RECSYS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_missing_data_gives_a_clear_error(new_app, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _broken_env(monkeypatch, tmp_path, {})
+    at = new_app()
+    at.text_area(key="request_text").input("90s sci-fi").run()
+    assert not at.exception
+    assert at.error and "could not be loaded" in at.error[0].value
+    assert "RECSYS_DATA_DIR" in at.error[0].value or "MovieLens" in at.error[0].value
+    assert at.button(key="retry_load")
+    at.switch_page("pages/about.py").run()          # attributions still shown
+    assert not at.exception and "Harper" in markdown_text(at)
+
+
+def test_broken_file_gives_a_clear_error(new_app, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _broken_env(monkeypatch, tmp_path, {
+        "movies.csv": "movieId,title,genres\n1,Toy Story (1995),Animation\nnot-a-number,Broken,Drama\n",
+        "ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,1\n",
+    })
+    at = new_app()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert at.error and "movies.csv" in at.error[0].value
+
+
+# ----------------------------------------------------------------------------- helpers under the pages
+
+def test_highlight_marks_spans_and_escapes_text() -> None:
+    from pages._html import Span, highlight
+
+    out = highlight("no <b>horror</b>, 90s", [Span(0, 16, "negation", "not wanted", True),
+                                               Span(6, 12, "genre", "Horror", True), Span(18, 21, "era", "1990s")])
+    assert "<b>" not in out and "&lt;b&gt;" in out
+    assert 'class="hl hl-genre hl-neg"' in out and 'class="hl hl-era"' in out
+
+
+def test_highlight_joins_a_negated_term_with_its_tail() -> None:
+    from pages._html import Span, highlight
+
+    out = highlight("不要恐怖片", [Span(2, 4, "genre", "Horror", True), Span(2, 5, "negation", "not wanted", True)])
+    assert out.count("<span") == 1 and ">恐怖片</span>" in out
+
+
+def test_card_html_has_title_score_bar_and_reasons() -> None:
+    from pages._html import CardData, initials, movie_card
+
+    card = CardData(rank=1, title="The Matrix & <Co>", year=1999, genres=("Action", "Sci-Fi"), score=0.91,
+                    contributions=(0.5, 0.3, 0.11), reasons=(("title", "close to Inception"), ("cf", "fans liked it")),
+                    llm_rank=3, cf_rank=None, movie_id=2571)
+    out = movie_card(card, weight_sum=1.0)
+    assert 'data-movie-id="2571"' in out and "&lt;Co&gt;" in out and "0.91" in out
+    assert out.count("<li>") == 2 and "LLM #3" in out and "not a CF pick" in out
+    assert initials("The Matrix") == "M" and initials("Toy Story 2") == "TS"
+
+
+def test_mix_bar_shares_sum_to_one() -> None:
+    from pages._html import mix_bar
+
+    out = mix_bar((1.0, 1.0, 2.0))
+    assert "LLM 25%" in out and "CF 25%" in out and "Prior 50%" in out
+    assert "all weights are 0" in mix_bar((0.0, 0.0, 0.0))
+
+
+def test_engine_loader_reports_failure_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import _ui
+    from recsys.data import DataError
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DataError("ratings.csv line 3: rating 'x' is not a number.")
+
+    monkeypatch.setattr("recsys.pipeline.Recommender.load", boom)
+    loader = _ui.EngineLoader(("test",))
+    loader.start()
+    assert loader.wait(30) and loader.failed and not loader.ready
+    assert "ratings.csv line 3" in (loader.error or "") and loader.error_kind == "data"
+    assert np.isfinite(loader.seconds)

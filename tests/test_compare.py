@@ -1,0 +1,192 @@
+"""The Compare and Tune pages' measures (``recsys/compare.py``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys import compare
+
+
+def test_overlap_and_matrix() -> None:
+    assert compare.overlap([1, 2, 3, 4], [3, 4, 5]) == 0.5
+    assert compare.overlap([], [1]) == 0.0
+    m = compare.overlap_matrix([[1, 2], [2, 3], [9]])
+    assert m[0, 0] == 1.0 and m[0, 1] == 0.5 and m[2, 0] == 0.0
+
+
+def test_liked_genre_share_and_violations() -> None:
+    genres = [("Sci-Fi", "Action"), ("Drama",), ("Horror", "Sci-Fi")]
+    assert compare.liked_genre_share(genres, ["Sci-Fi"]) == pytest.approx(2 / 3)
+    assert compare.liked_genre_share(genres, []) is None             # nothing asked for: n/a
+    assert compare.violations(genres, ["Horror"]) == 1
+    assert compare.violations(genres, []) == 0
+
+
+def test_novelty_rewards_less_popular_items() -> None:
+    popular = compare.novelty([300, 250], n_users=610)
+    niche = compare.novelty([2, 1], n_users=610)
+    assert niche > popular > 0
+    assert compare.novelty([609], n_users=609) == pytest.approx(0.0)
+
+
+def test_coverage_counts_distinct_items() -> None:
+    assert compare.coverage([[1, 2], [2, 3], [3]], n_items=10) == 0.3
+    assert compare.coverage([], n_items=0) == 0.0
+
+
+def test_list_measures_for_one_system() -> None:
+    genres = [("Sci-Fi",), ("Horror",), ("Drama",), ("Sci-Fi", "Drama")]
+    n_ratings = np.array([100, 10, 1, 50])
+    m = compare.list_measures("llm", [0, 1, 3], [0, 3, 2], genres=genres, n_ratings=n_ratings, n_users=100,
+                              liked=["Sci-Fi"], disliked=["Horror"], coverage_value=0.2)
+    assert m.overlap_with_blend == pytest.approx(2 / 3)
+    assert m.liked_genre_share == pytest.approx(2 / 3)
+    assert m.violations == 1
+    assert m.mean_ratings == pytest.approx(160 / 3)
+    assert m.coverage == 0.2
+
+
+def test_cf_adjustments_classify_every_move() -> None:
+    without_cf = [10, 11, 12, 13, 14, 15]          # ranking with β = 0
+    with_cf = [12, 10, 99, 11, 15, 13]            # 99 came from CF only; 13 and 14 fell out
+    llm = {10, 11, 12, 13, 14, 15}
+    changes = compare.cf_adjustments(without_cf, with_cf, llm, k=5)
+    kinds = {c.item: c.kind for c in changes}
+    assert kinds == {12: "promoted", 10: "demoted", 99: "injected", 11: "demoted", 15: "promoted",
+                     13: "dropped", 14: "dropped"}
+    by_item = {c.item: c for c in changes}
+    assert by_item[12].delta == 2 and by_item[10].delta == -1
+    assert by_item[99].rank_before is None and by_item[99].delta is None
+    assert by_item[14].rank_after is None and by_item[13].rank_after == 6
+    assert [c.item for c in changes][:5] == with_cf[:5]           # final order first, then the dropped
+    counts = compare.summarise_changes(changes)
+    assert counts == {"promoted": 2, "demoted": 2, "injected": 1, "dropped": 2, "same": 0}
+
+
+def test_cf_adjustments_of_identical_rankings_are_all_same() -> None:
+    changes = compare.cf_adjustments([1, 2, 3], [1, 2, 3], {1, 2, 3}, k=3)
+    assert {c.kind for c in changes} == {"same"}
+
+
+def test_labels() -> None:
+    assert compare.system_label("llm") == "LLM only (r)"
+    assert compare.system_label("blend-tuned") == "Blend Tuned"
+    assert compare.system_short("cf") == "CF"
+    assert compare.metric_label("ndcg@10") == "NDCG@10"
+    assert compare.metric_label("mrr") == "MRR"
+    assert compare.metric_label("ild@10") == "ILD@10"
+    assert compare.lower_is_better("violations@10") and not compare.lower_is_better("recall@10")
+
+
+def _evaluation() -> dict:
+    return {"protocol": "redial", "n": 3, "systems": {
+        "blend": {"recall@10": 0.1, "mrr": 0.2, "note": "text is ignored",
+                  "ci95": {"recall@10": [0.08, 0.12], "mrr": [None, None]}},
+        "random": {"recall@10": 0.001},
+        "extra": {"recall@10": 0.05},
+    }, "subsets": {"language_only": {"n": 2, "systems": {"blend": {"recall@10": 0.07}}},
+                   "bogus": {"n": 1}}}
+
+
+def test_evaluation_table_renders_whatever_is_there(tmp_path: Path) -> None:
+    path = tmp_path / "evaluation-redial.json"
+    path.write_text(json.dumps(_evaluation()))
+    table = compare.evaluation_table(compare.read_evaluation(path))
+    assert list(dict.fromkeys(table["system"])) == ["random", "blend", "extra"]   # known systems first
+    blend = table[table["system"] == "blend"].set_index("metric")
+    assert blend.loc["recall@10", "value"] == 0.1
+    assert (blend.loc["recall@10", "lo"], blend.loc["recall@10", "hi"]) == (0.08, 0.12)
+    assert math.isnan(blend.loc["mrr", "lo"])                                   # null interval → NaN
+    assert "note" not in set(table["metric"])
+
+
+def test_evaluation_subsets() -> None:
+    subsets = compare.evaluation_subsets(_evaluation())
+    assert list(subsets) == ["all", "language_only"]                           # "bogus" has no systems
+
+
+def test_read_evaluation_rejects_broken_files(tmp_path: Path) -> None:
+    bad = tmp_path / "evaluation-x.json"
+    bad.write_text("{oops")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        compare.read_evaluation(bad)
+    bad.write_text(json.dumps({"systems": {}}))
+    with pytest.raises(ValueError, match="systems"):
+        compare.read_evaluation(bad)
+
+
+def test_read_sweep_normalises_and_derives_gamma(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_text("Alpha,Beta,recall@10\n0.5,0.3,0.1\n1,1,0.2\n")
+    frame = compare.read_sweep(path)
+    assert list(frame.columns[:3]) == ["alpha", "beta", "recall@10"] or "gamma" in frame
+    assert frame.loc[0, "gamma"] == pytest.approx(0.2)
+    assert frame.loc[1, ["alpha", "beta", "gamma"]].tolist() == pytest.approx([0.5, 0.5, 0.0])
+    assert compare.metric_columns(frame) == ["recall@10"]
+    assert compare.best_point(frame, "recall@10") == pytest.approx((0.5, 0.5, 0.0, 0.2))
+
+
+def test_read_sweep_rejects_tables_without_weights_or_metrics(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_text("x,y\n1,2\n")
+    with pytest.raises(ValueError, match="alpha and beta"):
+        compare.read_sweep(path)
+    path.write_text("alpha,beta,gamma\n1,0,0\n")
+    with pytest.raises(ValueError, match="no metric"):
+        compare.read_sweep(path)
+
+
+def test_weight_grid_covers_the_simplex() -> None:
+    grid = compare.weight_grid(0.1)
+    assert len(grid) == 66
+    assert all(sum(p) == pytest.approx(1.0) and min(p) >= 0 for p in grid)
+    assert (0.5, 0.3, 0.2) in grid
+
+
+def test_ranking_metrics_match_their_definitions() -> None:
+    m = compare.ranking_metrics([5, 1, 7, 2], {1, 2, 3}, k=2)
+    assert m["recall@2"] == pytest.approx(1 / 3)
+    assert m["hr@2"] == 1.0
+    assert m["mrr"] == pytest.approx(0.5)
+    assert m["ndcg@2"] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+    assert m["recall@50"] == pytest.approx(2 / 3)
+    assert compare.ranking_metrics([1], set(), k=10)["recall@10"] == 0.0
+
+
+def test_read_requests_keeps_usable_rows_and_samples(tmp_path: Path) -> None:
+    path = tmp_path / "dev.jsonl"
+    lines = [{"id": f"r{i}", "request": f"text {i}", "target_movie_ids": [i + 1], "mentioned_movie_ids": [99],
+              "mentioned_disliked_movie_ids": [98]} for i in range(10)]
+    lines.append({"id": "empty", "request": "no targets", "target_movie_ids": []})
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n{broken\n")
+    rows = compare.read_requests(path)
+    assert len(rows) == 10 and rows[0].named == (99, 98) and rows[0].targets == (1,)
+    sample = compare.read_requests(path, limit=4, seed=1)
+    assert len(sample) == 4 and sample == compare.read_requests(path, limit=4, seed=1)
+
+
+class _FakeResult:
+    """Stands in for a Recommendation: re-blending returns fixed final scores per weights."""
+
+    def __init__(self, by_alpha: dict[float, list[float]]) -> None:
+        self.by_alpha = by_alpha
+
+    def reblend(self, weights, k=None, *, explain=True):  # type: ignore[no-untyped-def]
+        final = np.asarray(self.by_alpha[weights[0]], dtype=np.float32)
+        return type("R", (), {"blend": type("B", (), {"final": final})()})()
+
+
+def test_sweep_rows_reblends_each_request_per_grid_point() -> None:
+    # Item 0 is the target; with α = 1 it ranks first, with α = 0 last. Item 2 was named (excluded).
+    result = _FakeResult({1.0: [0.9, 0.5, 1.0], 0.0: [0.1, 0.5, 1.0]})
+    frame = compare.sweep_rows([result], [[0]], [[2]], [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0)], k=1)
+    assert list(frame["alpha"]) == [1.0, 0.0]
+    assert list(frame["recall@1"]) == [1.0, 0.0]
+    assert list(frame["mrr"]) == [1.0, 0.5]
+    assert isinstance(frame, pd.DataFrame)
