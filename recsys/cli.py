@@ -5,7 +5,9 @@ Commands
 ``recommend "TEXT"``      one request → a table (or ``--json``)
 ``recommend --batch F``   JSON lines ``{"id", "request"}`` → one JSON line each
 ``index``                 build / refresh the caches (item embeddings, ALS), with progress
-``evaluate``              quality on ReDial requests (Recall/NDCG/HR/MRR with 95 % intervals)
+``evaluate``              quality: ``--protocol redial|simulated|sampled20`` (Recall/NDCG/HR/MRR,
+                          coverage, novelty, diversity, intent violations; 95 % intervals)
+``sweep``                 quality of the blend over a grid of α/β/γ → CSV (for the Tune page)
 
 Errors are one line on stderr and a non-zero exit status (2: bad usage or input,
 1: data or model problems); progress bars go to stderr, results to stdout.
@@ -60,16 +62,41 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_parser_arg(rec)
 
-    ev = sub.add_parser("evaluate", help="measure quality on real typed requests")
-    ev.add_argument("--protocol", choices=["redial"], default="redial",
-                    help="redial: ReDial requests, text only in, named movies excluded")
+    ev = sub.add_parser("evaluate", help="measure quality: ReDial requests, simulated new users, "
+                                         "sampled candidates")
+    ev.add_argument("--protocol", choices=["redial", "simulated", "sampled20", "warmup"], default="redial",
+                    help="redial: real typed requests, text only in, named movies excluded; "
+                         "simulated: held-out MovieLens users described in words / titles / both; "
+                         "sampled20: 1 true next item + 19 random (Hou et al., ECIR 2024); "
+                         "warmup: simulated users after 0-10 👍 reactions")
     ev.add_argument("--requests", metavar="FILE",
-                    help="requests file (default: ../shared/data/redial/redial_dev.jsonl)")
+                    help="requests file for redial (default: ../shared/data/redial/redial_dev.jsonl)")
     ev.add_argument("--k", type=int, default=10, help="cut-off for Recall/NDCG/HR (default 10)")
-    ev.add_argument("--limit", type=int, help="evaluate only the first N requests")
+    ev.add_argument("--limit", type=int, help="redial: evaluate only the first N requests")
+    ev.add_argument("--users", type=int,
+                    help="simulated/sampled20: evaluate a seeded sample of N held-out users")
+    ev.add_argument("--seed", type=int, default=0, help="seed of splits, samples and bootstrap (0)")
+    ev.add_argument("--holdout", type=float, default=0.2, help="share of users held out (0.2)")
+    ev.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (1000)")
+    ev.add_argument("--tune-metric", default="ndcg@10", help="metric blend-tuned optimises (ndcg@10)")
     _add_weight_args(ev)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.add_argument("--out", metavar="FILE.json", help="also write the JSON result to FILE.json")
     _add_parser_arg(ev)
+
+    sw = sub.add_parser("sweep", help="quality over a grid of blend weights, written as CSV")
+    sw.add_argument("--protocol", choices=["redial", "simulated"], default="redial",
+                    help="redial requests (default) or the simulated held-out users")
+    sw.add_argument("--requests", metavar="FILE",
+                    help="requests file for redial (default: ../shared/data/redial/redial_dev.jsonl)")
+    sw.add_argument("--limit", type=int, help="redial: only the first N requests")
+    sw.add_argument("--users", type=int, help="simulated: a seeded sample of N held-out users")
+    sw.add_argument("--seed", type=int, default=0, help="seed of the user split (0)")
+    sw.add_argument("--step", type=float, default=0.1, help="grid step; 0.1 gives 66 points")
+    sw.add_argument("--metric", default="ndcg@10", help="metric for the printed best point (ndcg@10)")
+    sw.add_argument("--out", metavar="FILE.csv",
+                    help="CSV path (default: assets/results/sweep-<protocol>.csv)")
+    _add_parser_arg(sw)
 
     idx = sub.add_parser("index", help="build or refresh the caches (embeddings, ALS)")
     idx.add_argument("--rebuild", action="store_true", help="recompute even when caches exist")
@@ -112,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _index(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "sweep":
+            return _sweep(args)
         parser.error(f"unknown command {args.command}")
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -229,11 +258,12 @@ def _read_batch(path: str) -> Iterator[tuple[int, Any, Any]]:
     return iter(rows)
 
 
-DEFAULT_REQUESTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "redial" / \
-    "redial_dev.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REQUESTS = ROOT.parent / "shared" / "data" / "redial" / "redial_dev.jsonl"
+RESULTS_DIR = ROOT / "assets" / "results"
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[Any]]:
     from recsys import evaluate
 
     path = Path(args.requests) if args.requests else DEFAULT_REQUESTS
@@ -247,38 +277,294 @@ def _evaluate(args: argparse.Namespace) -> int:
         requests = requests[: args.limit]
     if not any(r.targets for r in requests):
         raise CLIError(f"{path} holds no request with targets")
+    return path, requests
+
+
+def _check_eval_args(args: argparse.Namespace) -> None:
+    if getattr(args, "k", 10) is not None and not 1 <= args.k <= 50:
+        raise CLIError(f"--k must be between 1 and 50 (got {args.k})")
+    if getattr(args, "requests", None) and args.protocol != "redial":
+        raise CLIError("--requests applies to --protocol redial only")
+    if getattr(args, "users", None) is not None and args.users < 1:
+        raise CLIError("--users must be at least 1")
+    if getattr(args, "holdout", 0.2) is not None and not 0 < getattr(args, "holdout", 0.2) < 1:
+        raise CLIError("--holdout must be between 0 and 1")
+    if getattr(args, "resamples", 1000) < 100:
+        raise CLIError("--resamples must be at least 100")
+
+
+def _cache_dir(args: argparse.Namespace) -> Path:
+    from recsys.data import default_cache_dir
+
+    return Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+
+
+def _held_out(args: argparse.Namespace, recommender: Any, progress: Any) -> Any:
+    from recsys import evaluate
+    from recsys.data import DataError, load_dataset
+
+    try:
+        raw = load_dataset(args.data_dir, dataset=args.dataset, cache_dir=args.cache_dir)
+    except DataError as exc:
+        raise CLIError(" ".join(str(exc).split()), EXIT_DATA) from None
+    return evaluate.held_out_setup(recommender, raw, seed=args.seed,
+                                   fraction=getattr(args, "holdout", evaluate.HOLDOUT),
+                                   users=args.users, cache_dir=_cache_dir(args), progress=progress)
+
+
+def _code_version() -> dict[str, Any]:
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=5, check=False).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=5, check=False).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"commit": commit, "uncommitted_changes": dirty} if commit else {}
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from recsys import evaluate
+    from recsys.progress import tqdm_progress
+
+    _check_eval_args(args)
+    if args.protocol != "warmup" and args.tune_metric not in evaluate.accuracy_names(args.k, args.protocol):
+        raise CLIError(f"--tune-metric must be one of {', '.join(evaluate.accuracy_names(args.k, args.protocol))}")
+    wall = time.perf_counter()
+    path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
     recommender = _load(args, show_progress=sys.stderr.isatty())
     weights = _weights(args, recommender.config.weights)
     selection = _select_parser(recommender, args.parser)
-    from recsys.progress import tqdm_progress
-
     started = time.perf_counter()
     with tqdm_progress("Evaluating", disable=not sys.stderr.isatty()) as progress:
-        rows = evaluate.evaluate_requests(recommender, requests, weights=weights, k=args.k,
-                                          progress=progress)
-    systems = evaluate.summarise(rows)
-    n = len(next(iter(rows.values())))
-    payload = {"protocol": args.protocol, "requests": str(path), "n": n, "parser": selection.backend,
-               "k": args.k, "weights": dict(zip(("alpha", "beta", "gamma"), weights.as_tuple())),
-               "seconds": round(time.perf_counter() - started, 1), "systems": systems}
-    if args.json:
-        print(json.dumps(payload))
-    else:
-        print(format_evaluation(payload))
+        if args.protocol == "redial":
+            body = evaluate.run_redial(recommender, requests, weights=weights, k=args.k,
+                                       resamples=args.resamples, seed=args.seed,
+                                       tune_metric=args.tune_metric, cache_dir=_cache_dir(args),
+                                       progress=progress)
+            source = str(path)
+        else:
+            setup = _held_out(args, recommender, progress)
+            if args.protocol == "warmup":
+                body = evaluate.run_warmup(setup, weights=weights, k=args.k, resamples=args.resamples,
+                                           seed=args.seed, cache_dir=_cache_dir(args), progress=progress)
+                users = body["n"]
+            else:
+                body = evaluate.run_held_out(setup, args.protocol, weights=weights, k=args.k,
+                                             resamples=args.resamples, seed=args.seed,
+                                             tune_metric=args.tune_metric, cache_dir=_cache_dir(args),
+                                             progress=progress)
+                users = body["split"]["evaluated_users"]
+            source = (f"{recommender.catalogue.name}: {users} held-out users (seed {args.seed}, "
+                      f"{args.holdout:.0%} of users held out"
+                      + (f", sample of {args.users}" if args.users else "") + ")")
+    systems = body.pop("systems")
+    payload = {"protocol": args.protocol, "requests": source, "n": body.pop("n"),
+               "parser": selection.backend, "k": args.k,
+               "weights": dict(zip(("alpha", "beta", "gamma"), weights.as_tuple())),
+               "seconds": round(time.perf_counter() - started, 1), "systems": systems, **body,
+               "wall_seconds": round(time.perf_counter() - wall, 1),
+               "load_seconds": round(recommender.load_seconds, 1), "code": _code_version()}
+    text = json.dumps(payload, ensure_ascii=False)
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CLIError(f"cannot write {out}: {exc.strerror or exc}", EXIT_DATA) from None
+    print(text if args.json else format_evaluation(payload))
     return 0
 
 
+def _shown(path: Path | str | None) -> str:
+    """``path`` relative to the working directory when that is shorter (for messages)."""
+    import os
+
+    if path is None:
+        return ""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return rel if len(rel) < len(str(path)) else str(path)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from recsys import evaluate
+    from recsys.progress import tqdm_progress
+
+    args.k = 10
+    _check_eval_args(args)
+    try:
+        evaluate.weight_grid(args.step)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    metric_choices = set(evaluate.SWEEP_COLUMNS[3:])
+    if args.metric not in metric_choices:
+        raise CLIError(f"--metric must be one of {', '.join(sorted(metric_choices))}")
+    wall = time.perf_counter()
+    path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
+    recommender = _load(args, show_progress=sys.stderr.isatty())
+    _select_parser(recommender, args.parser)
+    with tqdm_progress("Sweeping", disable=not sys.stderr.isatty()) as progress:
+        if args.protocol == "redial":
+            table = evaluate.collect_stages(recommender, requests, cache_dir=_cache_dir(args),
+                                            progress=progress)
+            subsets = {"nomention": table.rows_where(has_mention=False)}
+            source = f"{_shown(path)} ({len(table)} requests)"
+        else:
+            setup = _held_out(args, recommender, progress)
+            cases = evaluate.simulated_requests(setup.test_rec.catalogue, setup.test_histories,
+                                                seed=args.seed)
+            table = evaluate.collect_stages(setup.test_rec, cases, cache_dir=_cache_dir(args),
+                                            progress=progress)
+            subsets = {v: table.rows_where(variant=v) for v in evaluate.VARIANTS}
+            source = f"{len(table)} simulated cases of held-out users (seed {args.seed})"
+    started = time.perf_counter()
+    rows = evaluate.sweep_rows(table, step=args.step, subsets=subsets)
+    blend_seconds = time.perf_counter() - started
+    out = Path(args.out) if args.out else RESULTS_DIR / f"sweep-{args.protocol}.csv"
+    try:
+        evaluate.write_csv(rows, out)
+    except OSError as exc:
+        raise CLIError(f"cannot write {out}: {exc.strerror or exc}", EXIT_DATA) from None
+    best = max(rows, key=lambda row: row[args.metric])
+    default = recommender.config.weights.as_tuple()
+    current = min(rows, key=lambda row: sum(abs(row[w] - d) for w, d in zip(("alpha", "beta", "gamma"),
+                                                                            default)))
+    print(f"{len(rows)} weight points over {source} → {_shown(out)}")
+    print(f"stage scores {table.seconds:.1f} s, blends {blend_seconds:.1f} s, "
+          f"total {time.perf_counter() - wall:.1f} s")
+    print(f"best {args.metric}: α={best['alpha']:g} β={best['beta']:g} γ={best['gamma']:g}  "
+          + "  ".join(f"{m}={best[m]:.4f}" for m in evaluate.SWEEP_COLUMNS[3:]))
+    print(f"default      α={current['alpha']:g} β={current['beta']:g} γ={current['gamma']:g}  "
+          + "  ".join(f"{m}={current[m]:.4f}" for m in evaluate.SWEEP_COLUMNS[3:]))
+    ranked = sorted(rows, key=lambda row: -row[args.metric])
+    rank = next(n for n, row in enumerate(ranked, 1) if row is current)
+    print(f"default weights rank {rank}/{len(rows)} by {args.metric}; top 5:")
+    for row in ranked[:5]:
+        print(f"  α={row['alpha']:g} β={row['beta']:g} γ={row['gamma']:g}  {args.metric}={row[args.metric]:.4f}  "
+              f"recall@10={row['recall@10']:.4f}")
+    print("(in-sample: the best point is chosen on the same requests; `evaluate` reports "
+          "blend-tuned out of sample)")
+    return 0
+
+
+SYSTEM_LABELS = {"random": "random", "popularity": "popularity", "llm": "LLM only (r)",
+                 "cf": "CF only (s)", "blend": "blend", "blend-tuned": "blend, tuned weights"}
+
+
+def _cell(summary: dict[str, Any], metric: str, scale: float = 1.0, digits: int = 4) -> str:
+    mean = summary.get(metric)
+    if mean is None:
+        return "–"
+    lo, hi = summary.get("ci95", {}).get(metric, [None, None])
+    ci = f" [{lo * scale:.{max(digits - 1, 1)}f}, {hi * scale:.{max(digits - 1, 1)}f}]" if lo is not None else ""
+    return f"{mean * scale:.{digits}f}{ci}"
+
+
+def _table(systems: dict[str, Any], metrics: list[str], scale: float = 1.0, digits: int = 4,
+           labels: dict[str, str] | None = None) -> list[str]:
+    lines = ["| system | " + " | ".join(labels.get(m, m) if labels else m for m in metrics) + " |",
+             "|---" * (len(metrics) + 1) + "|"]
+    for system, summary in systems.items():
+        cells = [_cell(summary, m, scale, digits) for m in metrics]
+        lines.append(f"| {SYSTEM_LABELS.get(system, system)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _warmup_table(payload: dict[str, Any]) -> list[str]:
+    steps = [str(n) for n in payload.get("steps", [])]
+    lines = [f"{payload.get('metric')} after n 👍 reactions (same users at every n):", "",
+             "| system | " + " | ".join(f"n={n}" for n in steps) + " |", "|---" * (len(steps) + 1) + "|"]
+    for system, entry in payload["systems"].items():
+        cells = []
+        for n in steps:
+            value = entry["curve"].get(n)
+            lo, hi = entry["curve_ci95"].get(n, [None, None])
+            cells.append("–" if value is None else f"{value:.4f} [{lo:.3f}, {hi:.3f}]")
+        label = "blend, auto weights" if system == "blend-auto" else SYSTEM_LABELS.get(system, system)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    auto = payload.get("auto_weights", {})
+    if auto:
+        lines += ["", "auto weights: " + "; ".join(
+            f"n={n}: α={w['alpha']:.2f} β={w['beta']:.2f} γ={w['gamma']:.2f}" for n, w in auto.items())]
+    return lines
+
+
+def _lift_table(payload: dict[str, Any], metrics: list[str]) -> list[str]:
+    """Ratios of each system's mean to random's and to popularity's."""
+    lift = payload.get("lift", {})
+    if not lift:
+        return []
+    columns = [(base, m) for base in ("random", "popularity") for m in metrics]
+    lines = ["", "Lift (ratio of means):", "",
+             "| system | " + " | ".join(f"{m} ÷ {base}" for base, m in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for system in payload["systems"]:
+        if system in ("random", "popularity"):
+            continue
+        cells = []
+        for base, m in columns:
+            value = lift.get(f"over_{base}", {}).get(system, {}).get(m)
+            cells.append("–" if value is None else f"×{value:.2f}")
+        lines.append(f"| {SYSTEM_LABELS.get(system, system)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def format_evaluation(payload: dict[str, Any]) -> str:
-    """A markdown table of an evaluation (mean [95 % CI])."""
+    """Markdown tables of an evaluation (mean [95 % CI]): accuracy, beyond accuracy, subsets."""
+    from recsys.evaluate import accuracy_names, beyond_names
+
     k = payload["k"]
-    metrics = [f"recall@{k}", "recall@50", f"ndcg@{k}", f"hr@{k}", "mrr"]
-    lines = [f"protocol {payload['protocol']}: {payload['n']} requests from {Path(payload['requests']).name}, "
-             f"{payload['seconds']} s", "",
-             "| system | " + " | ".join(metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
-    for system, summary in payload["systems"].items():
-        cells = [f"{summary[m]:.4f} [{summary['ci95'][m][0]:.3f}, {summary['ci95'][m][1]:.3f}]"
-                 for m in metrics]
-        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    protocol = payload["protocol"]
+    metrics = accuracy_names(k, protocol)
+    source = payload["requests"] if protocol != "redial" else Path(payload["requests"]).name
+    w = payload["weights"]
+    unit = "users" if protocol == "warmup" else "cases"
+    header = (f"protocol {protocol}: {payload['n']} {unit} from {source}; blend α={w['alpha']:g} "
+              f"β={w['beta']:g} γ={w['gamma']:g}; {payload['seconds']} s")
+    lines = [header, ""]
+    if protocol == "warmup":
+        return "\n".join(lines + _warmup_table(payload))
+    if protocol == "sampled20":
+        lines[-1:] = ["1 true next item + 19 random items per user; values × 100", ""]
+        lines += _table(payload["systems"], ["ndcg@1", "ndcg@5", "ndcg@10", "ndcg@20", "hr@10", "mrr"],
+                        scale=100, digits=2)
+        ref = payload.get("reference", {}).get("ndcg_x100", {})
+        if ref:
+            lines += ["", "Hou et al. (ECIR 2024), MovieLens-1M, NDCG@10 ×100 (different data set): "
+                      + ", ".join(f"{name} {v['ndcg@10']:.2f}" for name, v in ref.items())]
+    else:
+        lines += _table(payload["systems"], metrics)
+        beyond = [m for m in beyond_names(k) if any(m in s for s in payload["systems"].values())]
+        if beyond:
+            lines += ["", f"Beyond accuracy (top {k}):", ""] + _table(payload["systems"], beyond, digits=3)
+    lines += _lift_table(payload, metrics[:1] + [metrics[2]] if protocol != "sampled20" else ["ndcg@10", "mrr"])
+    for name, block in payload.get("subsets", {}).items():
+        lines += ["", f"subset {name}: {block['n']} cases", ""] + _table(block["systems"], metrics)
+    tuning = payload.get("tuning")
+    if tuning:
+        if "folds" in tuning:
+            folds = "; ".join(f"tuned on {f['tuned_on']} → α={f['weights']['alpha']:g} β={f['weights']['beta']:g} "
+                              f"γ={f['weights']['gamma']:g}" for f in tuning["folds"])
+            lines += ["", f"blend-tuned ({tuning['metric']}, cross-fitted halves): {folds}"]
+        else:
+            tw = tuning["weights"]
+            line = (f"blend-tuned ({tuning['metric']}, {tuning['validation_users']} validation users): "
+                    f"α={tw['alpha']:g} β={tw['beta']:g} γ={tw['gamma']:g}")
+            lines += ["", line]
+    paired = payload.get("paired", {})
+    main = metrics[2] if protocol != "sampled20" else "ndcg@10"
+    for pair in ("blend - popularity", "blend - cf", "blend-tuned - blend"):
+        entry = paired.get(pair, {}).get(main)
+        if entry and entry["diff"] is not None:
+            ratio = f", ×{entry['ratio']:.2f}" if entry.get("ratio") else ""
+            lines.append(f"{pair} ({main}): {entry['diff']:+.4f} [{entry['ci95'][0]:+.4f}, "
+                         f"{entry['ci95'][1]:+.4f}]{ratio}")
     return "\n".join(lines)
 
 
