@@ -5,9 +5,10 @@ Commands
 ``recommend "TEXT"``      one request → a table (or ``--json``)
 ``recommend --batch F``   JSON lines ``{"id", "request"}`` → one JSON line each
 ``index``                 build / refresh the caches (item embeddings, ALS), with progress
-``evaluate``              quality: ``--protocol redial|simulated|sampled20`` (Recall/NDCG/HR/MRR,
+``evaluate``              quality: ``--protocol redial|simulated|sampled20|warmup`` (Recall/NDCG/HR/MRR,
                           coverage, novelty, diversity, intent violations; 95 % intervals)
 ``sweep``                 quality of the blend over a grid of α/β/γ → CSV (for the Tune page)
+``train-adapter``         train the adapter on the frozen encoder (training users only)
 
 Errors are one line on stderr and a non-zero exit status (2: bad usage or input,
 1: data or model problems); progress bars go to stderr, results to stdout.
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     idx = sub.add_parser("index", help="build or refresh the caches (embeddings, ALS)")
     idx.add_argument("--rebuild", action="store_true", help="recompute even when caches exist")
+
+    ta = sub.add_parser("train-adapter",
+                        help="train the small adapter on the frozen encoder (training users only)")
+    ta.add_argument("--epochs", type=int, default=15, help="training epochs (15)")
+    ta.add_argument("--descriptions", type=int, default=10,
+                    help="synthetic descriptions per training user (10)")
+    ta.add_argument("--json", action="store_true", help="print the training report as JSON")
     return parser
 
 
@@ -141,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "train-adapter":
+            return _train_adapter(args)
         parser.error(f"unknown command {args.command}")
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -454,7 +464,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 SYSTEM_LABELS = {"random": "random", "popularity": "popularity", "llm": "LLM only (r)",
-                 "cf": "CF only (s)", "blend": "blend", "blend-tuned": "blend, tuned weights"}
+                 "cf": "CF only (s)", "blend": "blend", "blend-tuned": "blend, tuned weights",
+                 "llm_adapter": "LLM only (r) + adapter", "blend_adapter": "blend + adapter"}
 
 
 def _cell(summary: dict[str, Any], metric: str, scale: float = 1.0, digits: int = 4) -> str:
@@ -572,9 +583,46 @@ def _index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     recommender = _load(args, rebuild=args.rebuild, show_progress=True)
     cat = recommender.catalogue
+    adapter = recommender.adapter
+    adapter_state = (f"adapter trained (λ={adapter.weight:g})" if adapter is not None
+                     else "no adapter (python -m recsys train-adapter trains one)")
     print(f"Index ready in {time.perf_counter() - started:.1f} s: {len(cat):,} movies, "
           f"{len(cat.ratings):,} ratings, model {recommender.index.model_id}, "
-          f"{recommender.cf.config.factors} ALS factors.")
+          f"{recommender.cf.config.factors} ALS factors, {adapter_state}.")
+    return 0
+
+
+def _train_adapter(args: argparse.Namespace) -> int:
+    from recsys.adapter import AdapterConfig, save_adapter, train_adapter
+    from recsys.progress import tqdm_progress
+    from recsys.splits import split_users
+
+    if args.epochs < 1 or args.descriptions < 1:
+        raise CLIError("--epochs and --descriptions must be at least 1")
+    recommender = _load(args, show_progress=sys.stderr.isatty())
+    train_users, heldout = split_users(recommender.catalogue)
+    config = AdapterConfig(epochs=args.epochs, descriptions_per_user=args.descriptions)
+    try:
+        with tqdm_progress("Training the adapter") as progress:
+            adapter = train_adapter(recommender, train_users, config, progress=progress)
+    except ValueError as exc:
+        raise CLIError(str(exc), EXIT_DATA) from None
+    path = recommender.adapter_file(args.cache_dir)
+    save_adapter(adapter, path)
+    report = {k: v for k, v in adapter.report.items() if k != "history"}
+    report["path"] = str(path)
+    report["heldout_users_not_used"] = int(len(heldout))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(f"Adapter trained in {report['seconds']} s on {report['training_users']} training users "
+          f"({report['training_texts']:,} descriptions, {report['trainable_parameters']:,} trainable "
+          f"parameters; {len(heldout)} held-out users never used).")
+    print(f"Validation ({report['validation_users']} users): loss {report['final_val_loss']:.3f}; "
+          "blend Recall@10 by λ: " + ", ".join(f"{k.split('=')[1]}: {v:.4f}" for k, v in
+                                               report["val_recall@10"].items() if k.startswith("lambda=")))
+    print(f"Chosen λ = {adapter.weight:g} (one-standard-error rule). Saved to {path}; "
+          "the recommender uses it from the next start.")
     return 0
 
 

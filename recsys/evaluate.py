@@ -645,6 +645,39 @@ def collect_stages(recommender: Any, requests: Sequence[EvalRequest], *, length:
         sampled=sampled, seconds=time.perf_counter() - started)
 
 
+def without_adapter(recommender: Any) -> Any:
+    """A shallow copy of ``recommender`` whose ``r`` is zero-shot (adapter detached)."""
+    if getattr(recommender, "adapter", None) is None:
+        return recommender
+    plain = copy.copy(recommender)
+    plain.adapter = None
+    return plain
+
+
+def adapter_tables(recommender: Any, requests: Sequence[EvalRequest], **collect: Any
+                   ) -> tuple[StageTable, StageTable | None]:
+    """Stage tables of the same requests with zero-shot ``r`` and, when ``recommender`` has
+    a trained adapter, with the adapter's term in ``r`` (``None`` otherwise)."""
+    plain = collect_stages(without_adapter(recommender), requests, **collect)
+    if getattr(recommender, "adapter", None) is None:
+        return plain, None
+    collect = {k: v for k, v in collect.items() if k != "progress"}
+    adapted = collect_stages(recommender, requests, **collect)
+    if [r.id for r in adapted.requests] != [r.id for r in plain.requests]:
+        raise RuntimeError("the adapter run kept other requests than the zero-shot run")
+    return plain, adapted
+
+
+def adapter_rankings(adapted: StageTable | None, weights: BlendWeights | Sequence[float],
+                     rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """``llm_adapter`` (r with the adapter) and ``blend_adapter`` (the blend at ``weights``
+    on the adapter run's signals); empty without an adapter."""
+    if adapted is None:
+        return {}
+    return {"llm_adapter": adapted.ranking("llm", rows=rows),
+            "blend_adapter": adapted.blend_ranking(weights, rows)}
+
+
 def _session_result(recommender: Any, request: EvalRequest, weights: BlendWeights,
                     sessions: dict[tuple[str, str], tuple[Any, tuple[int, ...]]]) -> Any:
     """The live session's list after ``request.reactions`` (👍, in order); a session is
@@ -883,14 +916,19 @@ def cross_fitted_ranking(table: StageTable, *, metric: str = TUNE_METRIC, k: int
 def evaluate_table(table: StageTable, *, weights: BlendWeights | Sequence[float], k: int = 10,
                    protocol: str = "redial", tuned: np.ndarray | None = None,
                    resamples: int = 1000, seed: int = DEFAULT_SEED,
-                   subsets: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Summaries of every system on ``table`` (and on each row subset)."""
+                   subsets: Mapping[str, np.ndarray] | None = None,
+                   extra: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Summaries of every system on ``table`` (and on each row subset).
+
+    ``extra`` adds rankings of other systems over the same rows (e.g. ``llm_adapter`` and
+    ``blend_adapter`` from :func:`adapter_rankings`)."""
     names = accuracy_names(k, protocol)
     beyond = not table.sampled
     rankings = {system: table.ranking(system) for system in ("random", "popularity", "llm", "cf")}
     rankings["blend"] = table.blend_ranking(weights)
     if tuned is not None:
         rankings["blend-tuned"] = tuned
+    rankings.update(extra or {})
     groups = table.groups
 
     def block(rows: np.ndarray | None) -> dict[str, Any]:
@@ -900,7 +938,9 @@ def evaluate_table(table: StageTable, *, weights: BlendWeights | Sequence[float]
         systems = summarise(metrics, resamples=resamples, seed=seed, groups=g,
                             rankings=sub if beyond else None, k=k, n_items=table.context.n_items)
         pairs = [("blend", "popularity"), ("blend", "random"), ("blend", "cf"), ("blend", "llm"),
-                 ("blend-tuned", "blend"), ("blend-tuned", "popularity")]
+                 ("blend-tuned", "blend"), ("blend-tuned", "popularity"),
+                 ("llm_adapter", "llm"), ("blend_adapter", "blend"), ("blend_adapter", "popularity")]
+        pairs = [(a, b) for a, b in pairs if a in rankings and b in rankings]
         paired = paired_differences(metrics, pairs, names, resamples=resamples, seed=seed, groups=g)
         constrained = table.constrained if rows is None else table.constrained[rows]
         return {"n": len(g), "users": len(set(g.tolist())), "systems": systems,
@@ -937,18 +977,18 @@ def run_redial(recommender: Any, requests: Sequence[EvalRequest], *,
     """The ``redial`` protocol: every system on the requests, the language-only subset,
     and ``blend-tuned`` by two-fold cross-fitting. Returns the JSON payload's body."""
     weights = weights or recommender.config.weights
-    table = collect_stages(recommender, requests, length=max(LIST_LENGTH, k), seed=seed,
-                           cache_dir=cache_dir, progress=progress)
+    table, adapted = adapter_tables(recommender, requests, length=max(LIST_LENGTH, k), seed=seed,
+                                    cache_dir=cache_dir, progress=progress)
     prefer = recommender.config.weights.as_tuple()
     tuned, folds = cross_fitted_ranking(table, metric=tune_metric, k=k, seed=seed, prefer=prefer)
     subsets = {"language_only": table.rows_where(has_mention=False),
                "with_mention": table.rows_where(has_mention=True)}
     body = evaluate_table(table, weights=weights, k=k, tuned=tuned, resamples=resamples, seed=seed,
-                          subsets=subsets)
+                          subsets=subsets, extra=adapter_rankings(adapted, weights))
     body["tuning"] = {"method": "two-fold cross-fitting: weights tuned on one seeded half of the "
                                 "requests rank the other half", "metric": tune_metric,
                       "grid": "α+β+γ=1, step 0.1 (66 points)", "seed": seed, "folds": folds}
-    body["collect_seconds"] = round(table.seconds, 2)
+    body["collect_seconds"] = round(table.seconds + (adapted.seconds if adapted else 0.0), 2)
     body["engine"] = engine_facts(recommender)
     return body
 
@@ -988,16 +1028,12 @@ class UserSplit:
 
 
 def split_users(user_ids: Iterable[int], fraction: float = HOLDOUT, seed: int = DEFAULT_SEED) -> UserSplit:
-    """Hold out ``round(fraction · n)`` users drawn with a seeded generator — the same draw
-    as :func:`recsys.splits.split_users` (the split every learned component shares), so
-    the default split here is the product's split."""
-    users = np.unique(np.asarray(list(user_ids), dtype=np.int64))
-    if not 0 < fraction < 1:
-        raise ValueError("the held-out fraction must be between 0 and 1")
-    rng = np.random.default_rng(seed)
-    n_out = round(len(users) * fraction)
-    held = np.sort(rng.choice(users, size=n_out, replace=False))
-    return UserSplit(np.setdiff1d(users, held), held, seed, fraction)
+    """Hold out ``round(fraction · n)`` users with :func:`recsys.splits.split_user_ids` — the
+    split every learned component shares, so the default split here is the product's."""
+    from recsys.splits import split_user_ids
+
+    train, held = split_user_ids(user_ids, fraction, seed)
+    return UserSplit(train, held, seed, fraction)
 
 
 def train_only_data(raw: Any, users: np.ndarray, label: str = "") -> Any:
@@ -1511,20 +1547,21 @@ def run_held_out(setup: HeldOutSetup, protocol: str, *, weights: BlendWeights | 
     else:
         raise ValueError(f"unknown held-out protocol {protocol!r}")
     half = None if progress is None else (lambda f, m: progress(0.5 * f, "tuning split: " + m))
-    tune_table = collect_stages(setup.tune_rec, tune_cases, length=length, seed=seed, cache_dir=cache_dir,
-                                progress=half)
+    tune_table = collect_stages(without_adapter(setup.tune_rec), tune_cases, length=length, seed=seed,
+                                cache_dir=cache_dir, progress=half)
     prefer = setup.test_rec.config.weights.as_tuple()
     tuned_weights, tuned_score = tune_weights(tune_table, np.arange(len(tune_table)), metric=tune_metric,
                                               k=k, prefer=prefer)
     rest = None if progress is None else (lambda f, m: progress(0.5 + 0.5 * f, "held-out users: " + m))
-    table = collect_stages(setup.test_rec, test_cases, length=length, seed=seed, cache_dir=cache_dir,
-                           progress=rest)
+    table, adapted = adapter_tables(setup.test_rec, test_cases, length=length, seed=seed,
+                                    cache_dir=cache_dir, progress=rest)
     tuned = table.blend_ranking(tuned_weights)
     subsets = {}
     if protocol == "simulated":
         subsets = {v: table.rows_where(variant=v) for v in VARIANTS}
     body = evaluate_table(table, weights=weights, k=k, protocol=protocol, tuned=tuned,
-                          resamples=resamples, seed=seed, subsets=subsets)
+                          resamples=resamples, seed=seed, subsets=subsets,
+                          extra=adapter_rankings(adapted, weights))
     body["split"] = {**setup.split.to_dict(), **setup.facts, "liked_rating": LIKED_RATING,
                      "min_liked": MIN_LIKED,
                      "evaluated_users": len({r.group for r in table.requests}),
@@ -1538,7 +1575,8 @@ def run_held_out(setup: HeldOutSetup, protocol: str, *, weights: BlendWeights | 
         "validation_users": len({r.group for r in tune_table.requests}), "validation_cases": len(tune_table),
         "weights": dict(zip(("alpha", "beta", "gamma"), tuned_weights)),
         f"{tune_metric}_on_validation": tuned_score}
-    body["collect_seconds"] = round(tune_table.seconds + table.seconds, 2)
+    body["collect_seconds"] = round(tune_table.seconds + table.seconds
+                                    + (adapted.seconds if adapted else 0.0), 2)
     body["engine"] = engine_facts(setup.test_rec)
     body["engine_tuning"] = engine_facts(setup.tune_rec)
     if protocol == "sampled20":
@@ -1593,8 +1631,8 @@ def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: i
 
     weights = weights or setup.test_rec.config.weights
     cases = warmup_requests(setup.test_rec.catalogue, setup.test_histories, seed=seed, steps=steps)
-    table = collect_stages(setup.test_rec, cases, length=max(LIST_LENGTH, k), seed=seed, cache_dir=cache_dir,
-                           progress=progress)
+    table, adapted = adapter_tables(setup.test_rec, cases, length=max(LIST_LENGTH, k), seed=seed,
+                                    cache_dir=cache_dir, progress=progress)
     names = [f"recall@{k}", f"ndcg@{k}", f"hr@{k}", "mrr"]
     metric = f"recall@{k}"
     systems: dict[str, dict[str, Any]] = {}
@@ -1605,6 +1643,7 @@ def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: i
         rankings = {s: table.ranking(s, rows=rows) for s in ("random", "popularity", "llm", "cf")}
         rankings["blend"] = table.blend_ranking(weights, rows)
         rankings["blend-auto"] = table.blend_ranking(auto_weights(_as_blend(weights), n), rows)
+        rankings.update(adapter_rankings(adapted, weights, rows))
         metrics = {s: table.metrics(r, names, k, rows, beyond=False) for s, r in rankings.items()}
         summary = summarise(metrics, resamples=resamples, seed=seed, groups=table.groups[rows])
         for system, values in summary.items():
@@ -1620,7 +1659,8 @@ def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: i
             "reactions": "👍 on the user's most recent described (earlier) liked items, in a live "
                          "session: each joins the intent's titles and the CF history and updates the "
                          "genre feedback, as in the app",
-            "collect_seconds": round(table.seconds, 2), "engine": engine_facts(setup.test_rec)}
+            "collect_seconds": round(table.seconds + (adapted.seconds if adapted else 0.0), 2),
+            "engine": engine_facts(setup.test_rec)}
 
 
 def _as_blend(weights: BlendWeights | Sequence[float]) -> BlendWeights:

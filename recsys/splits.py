@@ -7,6 +7,8 @@ weight tuning). Using one function everywhere keeps the split identical.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from recsys.catalogue import Catalogue
@@ -15,12 +17,20 @@ HELDOUT_FRACTION = 0.2
 SPLIT_SEED = 0
 
 
-def split_users(catalogue: Catalogue, heldout_fraction: float = HELDOUT_FRACTION,
-                seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """``(train_user_ids, heldout_user_ids)``, both sorted; deterministic for a seed."""
-    users = np.unique(catalogue.ratings["user_id"].to_numpy())
+def split_user_ids(user_ids: Iterable[int], heldout_fraction: float = HELDOUT_FRACTION,
+                   seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """``(train_user_ids, heldout_user_ids)`` of the distinct ``user_ids``, both sorted:
+    ``round(fraction · n)`` users drawn by a generator seeded with ``seed``."""
+    if not 0 < heldout_fraction < 1:
+        raise ValueError("the held-out fraction must be between 0 and 1")
+    users = np.unique(np.asarray(list(user_ids), dtype=np.int64))
     rng = np.random.default_rng(seed)
     n_heldout = int(round(len(users) * heldout_fraction))
     heldout = np.sort(rng.choice(users, size=n_heldout, replace=False))
-    train = np.setdiff1d(users, heldout)
-    return train, heldout
+    return np.setdiff1d(users, heldout), heldout
+
+
+def split_users(catalogue: Catalogue, heldout_fraction: float = HELDOUT_FRACTION,
+                seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """The product's split of the catalogue's users (see :func:`split_user_ids`)."""
+    return split_user_ids(catalogue.ratings["user_id"].to_numpy(), heldout_fraction, seed)
