@@ -8,6 +8,11 @@ picked in the top navigation. Pages live in ``pages/`` (one thin file each).
 Moving a weight slider reruns only the weight-dependent fragments of the current page
 (registered through ``pages._ui.register_weight_fragment``) plus the weight-mix bar: the
 request's stage scores are cached, so a move costs one re-blend and a re-render.
+
+The sidebar's "Language model" section picks the intent parser (Auto / Built-in rules /
+LLM, key ``parser_choice``), shows the configured backend (a secret-free description; API
+keys are never shown) with a health dot, and the per-stage latency of this session's last
+pipeline run (fragment ``latency``: a reaction on the Recommend page reruns it alone).
 """
 
 from __future__ import annotations
@@ -79,6 +84,40 @@ with st.sidebar:
         st.button("CF only", on_click=_preset, args=((0.0, 1.0, 0.0),), help="α 0 · β 1 · γ 0")
     ui.md('<div class="fr-side-note">Each signal is rescaled to 0–1 over the request\'s candidates, so '
           'the sliders mean what they say. They apply on every page.</div>')
+
+# ----------------------------------------------------------------------------- language model
+_CHOICE_NOTES = {
+    "auto": "The LLM reads each request first when it is healthy; the built-in rules are the fallback.",
+    "builtin": "Built-in rules only: the LLM is not asked.",
+    "llm": "The LLM reads each request; when a call fails, the built-in rules still answer.",
+}
+
+
+@st.fragment(key="latency")
+def _latency() -> None:
+    """This session's last pipeline run, per stage (pages redraw it after a run)."""
+    st.session_state["_latency_slot"] = st.empty()
+    ui.show_latency()
+
+
+with st.sidebar:
+    ui.md('<div class="fr-side-title fr-side-section">Language model</div>')
+    if st.session_state.get(ui.PARSER_KEY) not in ui.PARSER_LABELS:
+        st.session_state[ui.PARSER_KEY] = "auto"
+    st.segmented_control(
+        "Intent parser", list(ui.PARSER_LABELS), key=ui.PARSER_KEY, format_func=lambda c: ui.PARSER_LABELS[c],
+        required=True, width="stretch",
+        help="Auto: the generative LLM when one is configured and healthy, else the built-in rules. "
+             "Built-in rules: never ask the LLM. LLM: always ask it (a failed call still falls back).")
+    llm = ui.llm_status()
+    choice = ui.chosen_parser()
+    if choice == "llm" and not llm.configured:
+        note = '<div class="fr-side-warn">No generative LLM is configured, so the built-in rules answer. ' \
+               'Set RECSYS_LLM_BASE_URL and RECSYS_LLM_MODEL (or RECSYS_LLM_LOCAL) and restart.</div>'
+    else:
+        note = f'<div class="fr-side-note">{h.esc(_CHOICE_NOTES[choice])}</div>'
+    ui.md(h.llm_status(llm.backend, llm.state, llm.detail) + note)
+    _latency()
 
 # ----------------------------------------------------------------------------- engine + header
 loader = ui.engine_loader()          # starts loading in the background; pages wait for it

@@ -10,6 +10,10 @@ Starts ``streamlit run app.py`` on 127.0.0.1 (warm disk caches expected: run
 * a weight-slider move → re-blend and re-render of stages 3–4, *server-side* (the page's
   own "Re-blended in … · rendered in … (server)" caption), plus what the browser sees
   from the key press to the new list (includes the slider's input debounce);
+* a reaction (👍 / 👎 / seen it on a card, warm caches) → the live session's update, the
+  updated list rendered and stages 3–4 done, *server-side* (the page's own "Last reaction:
+  engine … · list updated in … · stages 3–4 done in … (server)" caption), plus the click →
+  card gone in the browser;
 * page switches (click in the navigation → page idle);
 * how many times the engine was loaded across all of it (must be 1).
 
@@ -50,7 +54,7 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def run(moves: int, rounds: int) -> list[tuple[str, str, str]]:
+def run(moves: int, rounds: int, reactions: int) -> list[tuple[str, str, str]]:
     log = ROOT / "artifacts" / "app-speed-server.log"
     started = time.perf_counter()
     server = StreamlitServer(log_path=log).start(timeout=120)
@@ -130,6 +134,45 @@ def run(moves: int, rounds: int) -> list[tuple[str, str, str]]:
             rows.append(("slider move → new list in the browser, incl. the slider's input debounce (median)",
                          f"{_median(browser_ms):.0f} ms", ""))
 
+            # --- reactions on cards: server-side update and render, browser round trip
+            engine_ms, list_ms, done_ms, all_ms, gone_ms = [], [], [], [], []
+            app.type_request(REQUESTS[0])
+            app.click_button("Recommend")
+            page.wait_for_selector("#blend-timing", timeout=60_000)
+            app.settle(timeout=60)
+            app.scroll_to("#stage-4")
+            kinds = ("like", "dislike", "seen")
+            for n in range(reactions):
+                if n and n % 5 == 0:                       # a fresh profile every 5 reactions
+                    page.locator(".st-key-reset_reactions button").first.click()
+                    app.settle()
+                ids = app.card_ids()
+                target = ids[n % min(3, len(ids))]
+                t0 = time.perf_counter()
+                page.locator(f".st-key-{kinds[n % 3]}-{target} button").first.click()
+                page.wait_for_function("(id) => !document.querySelector(`.fr-card[data-movie-id='${id}']`)",
+                                       arg=target, timeout=30_000)
+                gone_ms.append((time.perf_counter() - t0) * 1000)
+                app.settle()
+                timing = app.reaction_timing()
+                if timing:
+                    engine_ms.append(timing[0])
+                    list_ms.append(timing[1])
+                    done_ms.append(timing[2])
+                settled = app.reaction_settled_ms()
+                if settled is not None:
+                    all_ms.append(settled)
+            rows.append((f"reaction → live session updated (engine re-run), server (median / p95 of {len(engine_ms)})",
+                         f"{_median(engine_ms):.0f} / {_p95(engine_ms):.0f} ms", ""))
+            rows.append(("reaction → updated list rendered, server (median / p95)",
+                         f"{_median(list_ms):.0f} / {_p95(list_ms):.0f} ms", "≤ 150 ms"))
+            rows.append(("reaction → stages 3–4 and the live panel done, server (median / p95)",
+                         f"{_median(done_ms):.0f} / {_p95(done_ms):.0f} ms", ""))
+            rows.append(("reaction → stage 2 refreshed too, whole page settled, server (median / p95)",
+                         f"{_median(all_ms):.0f} / {_p95(all_ms):.0f} ms", ""))
+            rows.append(("reaction → card gone in the browser, click to repaint (median)",
+                         f"{_median(gone_ms):.0f} ms", ""))
+
             # --- page switches
             switches: dict[str, list[float]] = {p: [] for p in PAGES}
             for _ in range(rounds):
@@ -150,12 +193,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--moves", type=int, default=20, help="slider moves to time (20)")
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of renders and page switches (3)")
+    parser.add_argument("--reactions", type=int, default=15, help="card reactions to time (15)")
     args = parser.parse_args()
     reason = skip_reason()
     if reason:
         print(reason, file=sys.stderr)
         return 2
-    rows = run(args.moves, args.rounds)
+    rows = run(args.moves, args.rounds, args.reactions)
     print(f"Browser: headless Chromium 1440×900 · {os.cpu_count()} cores · Python {platform.python_version()} · "
           "warm disk caches\n")
     print("| measure | result | target |")

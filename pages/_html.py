@@ -41,8 +41,8 @@ SIGNAL_COLORS = {"r": "#4F46E5", "s": "#14B8A6", "b": "#94A3B8"}
 SIGNAL_SHORT = {"r": "LLM", "s": "CF", "b": "Prior"}
 
 #: Which blended signal each kind of explanation comes from (its bullet takes that colour).
-REASON_SIGNAL = {"title": "r", "genre": "r", "era": "r", "keyword": "r", "similar": "r", "cf": "s",
-                 "popular": "b"}
+REASON_SIGNAL = {"title": "r", "genre": "r", "era": "r", "keyword": "r", "similar": "r", "adapter": "r",
+                 "cf": "s", "popular": "b"}
 
 _ARTICLES = {"the", "a", "an", "la", "le", "les", "el", "il", "der", "die", "das"}
 
@@ -164,11 +164,15 @@ def chip(text: str, kind: str = "plain", *, tip: str | None = None) -> str:
     return f'<span class="chip chip-{kind}"{title}>{esc(text)}</span>'
 
 
-def title_chip(title: str, score: float, *, negated: bool = False, surface: str = "") -> str:
-    """A matched title with its match confidence as a small meter."""
+def title_chip(title: str, score: float, *, negated: bool = False, surface: str = "",
+               suggested: bool = False) -> str:
+    """A matched title with its match confidence as a small meter (``suggested``: a title the
+    generative LLM proposed, resolved to the catalogue)."""
     pct = max(0.0, min(1.0, float(score)))
     tip = f'matched "{surface}" with {pct:.0%} confidence' if surface else f"{pct:.0%} match confidence"
-    kind = "dislike" if negated else "title"
+    if suggested:
+        tip = f"suggested by the LLM · {tip}"
+    kind = "dislike" if negated else "suggested" if suggested else "title"
     return (f'<span class="chip chip-{kind}" title="{esc(tip)}">{esc(title)}'
             f'<span class="conf"><i style="width:{pct * 100:.0f}%"></i></span>'
             f'<span class="conf-num">{pct:.0%}</span></span>')
@@ -270,6 +274,7 @@ class CardData:
     llm_rank: int | None = None
     cf_rank: int | None = None
     movie_id: int = 0
+    blend_rank: int | None = None           #: rank before an LLM rerank (None: not reranked)
 
 
 def movie_card(card: CardData, *, weight_sum: float) -> str:
@@ -287,6 +292,8 @@ def movie_card(card: CardData, *, weight_sum: float) -> str:
         for kind, text in card.reasons[:3])
     why = f'<ul class="fr-why">{reasons}</ul>' if reasons else ""
     prov = []
+    if card.blend_rank is not None and card.blend_rank != card.rank:
+        prov.append(f"blend #{card.blend_rank}")
     prov.append(f"LLM #{card.llm_rank}" if card.llm_rank else "not an LLM pick")
     prov.append(f"CF #{card.cf_rank}" if card.cf_rank else "not a CF pick")
     year_txt = f" ({card.year})" if card.year else ""
@@ -298,6 +305,107 @@ def movie_card(card: CardData, *, weight_sum: float) -> str:
             f'{contribution_bar(card.contributions, weight_sum)}{why}'
             f'<div class="fr-card-foot"><span class="fr-prov">{esc(" · ".join(prov))}</span>'
             f'<span class="fr-react-slot"></span></div></div></div>')
+
+
+# --------------------------------------------------------------------------- live personalisation
+
+#: Small inline icons (Material Design paths, Apache-2.0): no emoji font needed in any browser.
+_ICON_PATHS = {
+    "like": ("M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 "
+             "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23"
+             ".14-.47.14-.73v-2z"),
+    "dislike": ("M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 "
+                "4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 "
+                "0v12h4V3h-4z"),
+    "seen": ("M12 4.5C7 4.5 2.73 7.61 1 12c1.73 4.39 6 7.5 11 7.5s9.27-3.11 11-7.5c-1.73-4.39-6-7.5-11-7.5zM12 "
+             "17c-2.76 0-5-2.24-5-5s2.24-5 5-5 5 2.24 5 5-2.24 5-5 5zm0-8c-1.66 0-3 1.34-3 3s1.34 3 3 3 3-1.34 "
+             "3-3-1.34-3-3-3z"),
+}
+REACTION_NAMES = {"like": "Liked", "dislike": "Not for me", "seen": "Seen it"}
+
+
+def icon(kind: str, *, size: int = 14) -> str:
+    """An inline SVG icon for a reaction kind (``like``, ``dislike``, ``seen``)."""
+    path = _ICON_PATHS.get(kind, _ICON_PATHS["seen"])
+    return (f'<svg class="fr-icon fr-icon-{esc(kind)}" viewBox="0 0 24 24" width="{size}" height="{size}" '
+            f'aria-hidden="true"><path fill="currentColor" d="{path}"/></svg>')
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One reaction in the history panel (filled from ``recsys.feedback.Step``)."""
+
+    number: int
+    kind: str
+    label: str
+    entered: tuple[str, ...]
+    left: tuple[str, ...]
+    milliseconds: float
+
+
+def history_list(steps: Sequence[HistoryStep], *, limit: int = 6) -> str:
+    """What each reaction did to the list, newest first: the movie, then what entered and left."""
+    if not steps:
+        return ('<div class="fr-history-empty">No reactions yet. Use the buttons on a card: '
+                f'{icon("like")} more like this, {icon("dislike")} not for me, {icon("seen")} seen it.</div>')
+    rows = []
+    for step in list(reversed(steps))[:limit]:
+        moved = []
+        for cls, tag, titles in (("in", "+ in", step.entered), ("out", "− out", step.left)):
+            if titles:
+                shown = ", ".join(esc(t) for t in titles[:3])
+                if len(titles) > 3:
+                    shown += f' <span class="muted">+{len(titles) - 3} more</span>'
+                moved.append(f'<div class="fr-moved fr-moved-{cls}" title="{esc(", ".join(titles))}"><b>{tag}</b> '
+                             f"{shown}</div>")
+        if not moved:
+            moved.append('<div class="fr-moved muted">the same movies, re-ordered</div>')
+        rows.append(f'<li class="fr-step-{esc(step.kind)}"><div class="fr-history-head">{icon(step.kind)}'
+                    f'<span class="fr-history-n">{step.number}</span><span class="fr-history-t" '
+                    f'title="{esc(step.label)}">{esc(step.label)}</span>'
+                    f'<span class="fr-history-ms">{esc(fmt_ms(step.milliseconds))}</span></div>{"".join(moved)}</li>')
+    more = len(steps) - limit
+    tail = f'<div class="fr-history-more">… and {more} earlier reaction{"s" if more > 1 else ""}</div>' \
+        if more > 0 else ""
+    return f'<ol class="fr-history">{"".join(rows)}</ol>{tail}'
+
+
+def reaction_counts(liked: int, disliked: int, seen: int) -> str:
+    """``3 liked · 1 not for me · 2 seen`` as small coloured counters."""
+    parts = [("like", liked, "liked"), ("dislike", disliked, "not for me"), ("seen", seen, "seen")]
+    return '<div class="fr-counts">' + "".join(
+        f'<span class="fr-count fr-count-{kind}{" fr-count-zero" if n == 0 else ""}">{icon(kind, size=13)}'
+        f'<b>{n}</b> {esc(name)}</span>' for kind, n, name in parts) + "</div>"
+
+
+def weights_line(weights: tuple[float, float, float]) -> str:
+    """``α 0.43 · β 0.42 · γ 0.15``."""
+    return " · ".join(f"{g} {w:.2f}" for g, w in zip("αβγ", weights))
+
+
+# --------------------------------------------------------------------------- sidebar: language model
+
+def llm_status(backend: str, state: str, detail: str) -> str:
+    """The backend line with a health dot (``state``: ``ok``, ``bad``, ``off``, ``busy``)."""
+    return (f'<div class="fr-llm"><div class="fr-llm-backend"><span class="fr-dot fr-dot-{esc(state)}"></span>'
+            f'{esc(backend)}</div><div class="fr-llm-detail">{esc(detail)}</div></div>')
+
+
+def latency_panel(rows: Sequence[tuple[str, float]], *, title: str, note: str = "") -> str:
+    """Per-stage latency as labelled bars (``rows``: ``(stage, ms)``; the last row is the total)."""
+    if not rows:
+        return (f'<div class="fr-latency"><div class="fr-latency-title">{esc(title)}</div>'
+                '<div class="fr-latency-empty">No request yet.</div></div>')
+    parts, total = list(rows[:-1]), rows[-1]
+    scale = max([ms for _, ms in parts] + [1e-6])
+    lines = "".join(
+        f'<div class="fr-lat-row"><span class="fr-lat-name">{esc(name)}</span><span class="fr-lat-bar">'
+        f'<i style="width:{max(2.0, ms / scale * 100):.0f}%"></i></span><span class="fr-lat-ms">'
+        f'{esc(fmt_ms(ms) if ms >= 0.05 else "cached")}</span></div>' for name, ms in parts)
+    lines += (f'<div class="fr-lat-row fr-lat-total"><span class="fr-lat-name">{esc(total[0])}</span>'
+              f'<span class="fr-lat-bar"></span><span class="fr-lat-ms">{esc(fmt_ms(total[1]))}</span></div>')
+    foot = f'<div class="fr-latency-note">{esc(note)}</div>' if note else ""
+    return f'<div class="fr-latency"><div class="fr-latency-title">{esc(title)}</div>{lines}{foot}</div>'
 
 
 def ranked_list(title: str, items: Sequence[tuple[str, int, str]], *, color: str,

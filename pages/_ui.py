@@ -10,20 +10,36 @@
 * Weights: the sidebar sliders (keys ``alpha``, ``beta``, ``gamma``) live in ``app.py``;
   a page that shows weight-dependent output registers its fragment with
   :func:`register_weight_fragment` so a slider move reruns only that fragment.
+* Language model: the sidebar's parser choice (key ``parser_choice``: auto, builtin, llm)
+  becomes a :class:`ParserState` (:func:`parser_state`); :func:`llm_status` is the backend
+  line and its health. Parsed intents live in a process-wide in-memory store; an intent the
+  LLM could not produce (a fallback) is kept for a minute only, so a recovered server is
+  asked again.
+* Live personalisation: :func:`live_session` keeps one :class:`PageSession` (a
+  :class:`recsys.feedback.LiveSession`) per browser session in ``st.session_state`` — the
+  reactions of one session are never seen by another, and the shared recommender is only
+  read. :func:`record_run` / :func:`show_latency` feed the sidebar's per-stage latency.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
 import logging
 import os
 import sys
 import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
+
+from recsys.blend import BlendWeights
+from recsys.feedback import LiveSession
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +181,11 @@ class EngineLoader:
             print(f"recsys-app: engine loaded in {time.perf_counter() - self.started:.1f} s",
                   file=sys.stderr, flush=True)
             self._warm_up()
+            # The engine is ~0.5 M long-lived Python objects (torch, title index): Streamlit's
+            # full collection after every script run would scan them all (~0.3 s, stalling a
+            # reaction's fragment rerun). Freeze them out of the collector's view once.
+            gc.collect()
+            gc.freeze()
         except DataUnavailableError as exc:
             self._fail("data", f"{exc} Set RECSYS_DATA_DIR to a local MovieLens folder "
                                "(e.g. ml-latest-small) and restart the app.")
@@ -261,53 +282,348 @@ def show_load_error(loader: EngineLoader) -> None:
     st.button("Retry", key="retry_load", on_click=loader.retry, type="primary")
 
 
-# --------------------------------------------------------------------------- per-request stages
+# --------------------------------------------------------------------------- language model
+
+PARSER_KEY = "parser_choice"
+PARSER_LABELS = {"auto": "Auto", "builtin": "Built-in rules", "llm": "LLM"}
+FALLBACK_TTL = 60.0          #: seconds a fallback intent is reused before the LLM is asked again
+INTENT_TTL = 3600.0
+NOT_CONFIGURED_HELP = ("Set RECSYS_LLM_BASE_URL (an OpenAI-compatible server such as Ollama, e.g. "
+                       "http://127.0.0.1:11434/v1) and RECSYS_LLM_MODEL, or RECSYS_LLM_LOCAL (a local model), "
+                       "then restart the app.")
+
 
 def engine_key(rec: Any) -> str:
-    return f"{rec.catalogue.fingerprint}:{rec.index.model_id}"
+    """Identifies the engine's data, encoder and adapter (cache keys of per-request results)."""
+    adapter = getattr(rec, "adapter", None)
+    return f"{rec.catalogue.fingerprint}:{rec.index.model_id}:{adapter.key if adapter is not None else '-'}"
 
 
-def parser_choice(rec: Any) -> tuple[Any, str, str]:
-    """``(parser, backend, detail)``: the generative LLM parser when one is configured and
-    healthy (``RECSYS_LLM_*``), else the built-in rules — never an exception."""
+def chosen_parser() -> str:
+    """The sidebar's parser choice: ``auto`` (default), ``builtin`` or ``llm``."""
+    value = st.session_state.get(PARSER_KEY)
+    return value if value in PARSER_LABELS else "auto"
+
+
+@dataclass(frozen=True)
+class ParserState:
+    """The intent parser this session uses, and what to tell the user about it."""
+
+    choice: str
+    parser: Any
+    backend: str                 #: "builtin" or the backend's secret-free description
+    detail: str
+    healthy: bool | None = None
+    problem: str | None = None   #: a friendly message when the choice could not be honoured
+
+    @property
+    def uses_llm(self) -> bool:
+        return self.backend != "builtin"
+
+
+def parser_state(rec: Any) -> ParserState:
+    """The session's parser (``select_parser`` for the sidebar choice) — never an exception:
+    "LLM" without a configured model falls back to the rules with a friendly ``problem``."""
+    choice = chosen_parser()
     try:
-        from recsys.llm import select_parser
+        from recsys.llm import LLMUnavailableError, select_parser
 
-        selection = select_parser(rec, "auto")
-        return selection.parser, str(selection.backend), str(selection.detail)
+        try:
+            sel = select_parser(rec, choice)
+        except LLMUnavailableError:
+            return ParserState(choice, rec.builtin_parser, "builtin", "no generative LLM configured", None,
+                               "You chose the LLM parser, but no generative LLM is configured, so the built-in "
+                               f"rules answer instead. {NOT_CONFIGURED_HELP}")
+        return ParserState(choice, sel.parser, str(sel.backend), str(sel.detail), sel.healthy)
     except Exception as exc:  # noqa: BLE001 - a misconfigured LLM must not break the page
-        return rec.builtin_parser, "builtin", f"generative LLM unavailable ({type(exc).__name__})"
+        return ParserState(choice, rec.builtin_parser, "builtin", f"generative LLM unavailable ({type(exc).__name__})",
+                           False, "The generative LLM could not be set up, so the built-in rules answer instead.")
 
 
-@st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
-def _intent(_rec: Any, engine_key: str, text: str, _parser: Any, backend: str) -> tuple[Any, float]:
+def builtin_state(rec: Any) -> ParserState:
+    """The built-in rules as a :class:`ParserState` (for bulk work such as catalogue coverage
+    over the example prompts, which must never wait for a generative LLM)."""
+    return ParserState("builtin", rec.builtin_parser, "builtin", "built-in rules")
+
+
+@dataclass(frozen=True)
+class LLMStatus:
+    """What the sidebar says about the generative LLM (no secrets: descriptions only)."""
+
+    configured: bool
+    backend: str
+    state: str        #: "ok", "bad" or "off"
+    detail: str
+
+
+def llm_status() -> LLMStatus:
+    """The configured backend and its health (cached by ``recsys.llm.check_health``)."""
+    try:
+        from recsys.llm import LLMSettings, check_health
+
+        settings = LLMSettings.from_env()
+        if not settings.configured:
+            return LLMStatus(False, "No generative LLM configured", "off", "Built-in rules parse every request.")
+        backend = settings.backend()
+        if getattr(backend, "name", "") != "openai-compatible":
+            return LLMStatus(True, backend.describe(), "ok", "local model, loaded on first use")
+        health = check_health(backend)
+        if health.ok:
+            return LLMStatus(True, backend.describe(), "ok", f"healthy · answered in {health.latency_ms:.0f} ms")
+        return LLMStatus(True, backend.describe(), "bad", f"unavailable: {health.detail}")
+    except Exception as exc:  # noqa: BLE001
+        return LLMStatus(False, "Generative LLM unavailable", "bad", f"{type(exc).__name__}")
+
+
+def llm_backend() -> Any:
+    """The configured chat backend (for the optional rerank), or ``None``."""
+    try:
+        from recsys.llm import LLMSettings
+
+        settings = LLMSettings.from_env()
+        return settings.backend() if settings.configured else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# --------------------------------------------------------------------------- parsed intents
+
+class IntentStore:
+    """Parsed intents per (engine, parser backend, text), in memory, shared by sessions.
+
+    Thread-safe LRU. A fallback intent (``fallback_reason`` set) expires after
+    :data:`FALLBACK_TTL` seconds so a recovered LLM is asked again; others after an hour.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str, str], tuple[Any, float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[Any, float, float] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            intent, _, stamp = hit
+            ttl = FALLBACK_TTL if getattr(intent, "fallback_reason", None) else INTENT_TTL
+            if time.monotonic() - stamp > ttl:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[str, str, str], intent: Any, ms: float) -> tuple[Any, float, float]:
+        entry = (intent, ms, time.monotonic())
+        with self._lock:
+            self._items[key] = entry
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return entry
+
+    def drop(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+@st.cache_resource(show_spinner=False)
+def _intent_store() -> IntentStore:
+    return IntentStore()
+
+
+def parse_timed(rec: Any, text: str, state: ParserState | None = None, *, fresh: bool = False
+                ) -> tuple[Any, float, float]:
+    """Stage 1: ``(intent, parse ms, stamp)``, from the store when possible (``fresh``: ask
+    again). Raises ``InvalidRequestError`` for unusable text."""
+    state = state or parser_state(rec)
+    key = (engine_key(rec), state.backend, text)
+    store = _intent_store()
+    if fresh:
+        store.drop(key)
+    hit = store.get(key)
+    if hit is not None:
+        return hit
     started = time.perf_counter()
-    intent = _rec.parse(text, _parser)
-    return intent, (time.perf_counter() - started) * 1000
+    intent = rec.parse(text, state.parser)
+    return store.put(key, intent, (time.perf_counter() - started) * 1000)
+
+
+def parse(rec: Any, text: str) -> Any:
+    """Stage 1 only (cached; raises ``InvalidRequestError`` for unusable text)."""
+    return parse_timed(rec, text)[0]
 
 
 @st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
 def _stages(_rec: Any, engine_key: str, text: str, liked: tuple[int, ...], disliked: tuple[int, ...],
-            _parser: Any, backend: str) -> Any:
-    # Default weights; pages call .reblend(weights, k) (no re-encoding, ~1 ms).
-    intent, parse_ms = _intent(_rec, engine_key, text, _parser, backend)
-    result = _rec.recommend(intent, k=MAX_VIEW, liked=liked, disliked=disliked)
+            backend: str, use_adapter: bool, stamp: float, _intent: Any, parse_ms: float) -> Any:
+    # Default weights; pages call .reblend(weights, k) (no re-encoding, ~1 ms). ``stamp``
+    # renews the entry when the intent store asked the LLM again.
+    result = _rec.recommend(_intent, k=MAX_VIEW, liked=liked, disliked=disliked, use_adapter=use_adapter)
     # recommend() got a parsed intent: book the parse time (measured once) to stage 1.
     result.timings["intent"] = parse_ms + result.timings.get("intent", 0.0)
     result.timings["total"] = parse_ms + result.timings.get("total", 0.0)
     return result
 
 
-def parse(rec: Any, text: str) -> Any:
-    """Stage 1 only (cached; raises ``InvalidRequestError`` for unusable text)."""
-    parser, backend, _ = parser_choice(rec)
-    return _intent(rec, engine_key(rec), text, parser, backend)[0]
+def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int, ...] = (), *,
+           use_adapter: bool = True, state: ParserState | None = None) -> Any:
+    """Every stage of one request without reactions (shared, read-only; in memory only),
+    parsed by ``state`` (default: the session's parser choice)."""
+    state = state or parser_state(rec)
+    intent, ms, stamp = parse_timed(rec, text, state)
+    return _stages(rec, engine_key(rec), text, tuple(sorted(liked)), tuple(sorted(disliked)), state.backend,
+                   bool(use_adapter), stamp, intent, ms)
 
 
-def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int, ...] = ()) -> Any:
-    """Every stage of one request (shared, read-only; in memory only, never on disk)."""
-    parser, backend, _ = parser_choice(rec)
-    return _stages(rec, engine_key(rec), text, tuple(sorted(liked)), tuple(sorted(disliked)), parser, backend)
+# --------------------------------------------------------------------------- live sessions
+
+class _Parsed:
+    """An intent parser that returns an intent parsed (and timed) before."""
+
+    name = "parsed"
+
+    def __init__(self, intent: Any) -> None:
+        self.intent = intent
+
+    def parse(self, text: str) -> Any:
+        return self.intent
+
+
+@dataclass
+class PageSession(LiveSession):
+    """A :class:`LiveSession` with the Recommend page's extras: the movies picked in "Movies
+    you already know" and the adapter toggle go into every run, and the interest
+    distribution before the last reaction is kept for the chart."""
+
+    liked_picks: tuple[int, ...] = ()
+    disliked_picks: tuple[int, ...] = ()
+    use_adapter: bool = True
+    key: str = ""
+    parse_ms: float = 0.0
+    previous_interest: Any = None
+    last_reaction: dict[str, Any] = field(default_factory=dict)
+
+    def _run(self) -> Any:
+        return self.recommender.recommend(self.current_intent(), self.effective_weights, self.k,
+                                          liked=self.liked_picks, disliked=self.disliked_picks, seen=self.seen,
+                                          use_adapter=self.use_adapter)
+
+    def refresh(self) -> Any:
+        """Run the pipeline again (e.g. after the adapter toggle), keeping every reaction."""
+        self.result = self._run()
+        return self.result
+
+    def apply(self, weights: tuple[float, float, float], k: int, auto: bool) -> None:
+        """Follow the sliders, the list length and the auto toggle (a re-blend only)."""
+        if sum(weights) <= 0:
+            return
+        if (self.weights.as_tuple(), self.k, self.auto) != (tuple(weights), k, auto) or self.result.k != k:
+            self.k = int(k)
+            self.set_weights(BlendWeights(*weights), auto=auto)
+
+
+LIVE_KEY = "_live"
+
+
+def live_session(rec: Any, text: str, liked: tuple[int, ...], disliked: tuple[int, ...], state: ParserState, *,
+                 fresh: bool = False) -> PageSession:
+    """This browser session's live session for the request, created when the request (text,
+    picks, parser or engine) changes; otherwise the same one, following weights, k and the
+    toggles. ``fresh`` re-parses a request whose LLM parse fell back."""
+    w, k = weights(), current_k()
+    auto = bool(st.session_state.get("auto_weights", False))
+    use_adapter = bool(st.session_state.get("use_adapter", True))
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    # Keyed by the parser *choice*, not the backend it resolved to: a health flip of "auto" must
+    # not throw away the reactions of a running session.
+    key = f"{engine_key(rec)}|{state.choice}|{digest}|{sorted(liked)}|{sorted(disliked)}"
+    session = current_live()
+    if session is not None and session.key == key and not (fresh and session.base_intent.fallback_reason):
+        if session.use_adapter != use_adapter:
+            session.use_adapter = use_adapter
+            session.refresh()
+        session.apply(w, k, auto)
+        return session
+    intent, parse_ms, _ = parse_timed(rec, text, state, fresh=fresh)
+    start = BlendWeights(*w) if sum(w) > 0 else BlendWeights(*DEFAULT_WEIGHTS)
+    session = PageSession(rec, text, weights=start, k=k, auto=auto, parser=_Parsed(intent),
+                          liked_picks=tuple(liked), disliked_picks=tuple(disliked), use_adapter=use_adapter,
+                          key=key, parse_ms=parse_ms)
+    # The session got a parsed intent: book the parse time (measured once) to stage 1.
+    timings = session.result.timings
+    timings["intent"] = parse_ms + timings.get("intent", 0.0)
+    timings["total"] = parse_ms + timings.get("total", 0.0)
+    st.session_state[LIVE_KEY] = session
+    record_run("your request", timings, llm_ms=intent.llm_ms)
+    return session
+
+
+def current_live() -> PageSession | None:
+    """This browser session's live session, if a request ran on the Recommend page."""
+    session = st.session_state.get(LIVE_KEY)
+    return session if isinstance(session, PageSession) else None
+
+
+# --------------------------------------------------------------------------- sidebar latency
+
+LATENCY_STAGES = (("parse", "Parse (rules)"), ("llm_call", "LLM call"), ("encode", "Encode request"),
+                  ("llm_scores", "Relevance r"), ("cf", "CF fold-in"), ("blend", "Blend"),
+                  ("explain", "Explain"), ("rerank", "LLM rerank"))
+
+
+def record_run(label: str, timings: dict[str, float], *, llm_ms: float | None = None) -> None:
+    """Remember the per-stage latency of the last pipeline run (this session only).
+
+    ``timings`` are ``Recommendation.timings`` with stage 1 booked to ``"intent"``;
+    ``llm_ms`` is the part of it spent waiting for the generative LLM.
+    """
+    t: dict[str, float] = {}
+    intent_ms = float(timings.get("intent", 0.0))
+    if llm_ms:
+        t["parse"] = max(0.0, intent_ms - float(llm_ms))
+        t["llm_call"] = float(llm_ms)
+    elif intent_ms >= 0.05:
+        t["parse"] = intent_ms
+    for key in ("encode", "llm_scores", "cf", "blend", "explain"):
+        if key in timings:
+            t[key] = float(timings[key])
+    t["total"] = float(timings.get("total", sum(t.values())))
+    st.session_state["_last_run"] = {"label": label, "timings": t}
+
+
+def add_rerank_time(ms: float) -> None:
+    """Book an LLM rerank to the last run's latency."""
+    run = st.session_state.get("_last_run")
+    if isinstance(run, dict) and "rerank" not in run["timings"]:
+        run["timings"]["rerank"] = ms
+        run["timings"]["total"] = run["timings"].get("total", 0.0) + ms
+
+
+def latency_rows() -> tuple[list[tuple[str, float]], str]:
+    """``([(stage, ms)…, ("Total", ms)], label)`` of the last run ([] before any)."""
+    run = st.session_state.get("_last_run")
+    if not isinstance(run, dict):
+        return [], ""
+    t = run["timings"]
+    rows = [(name, float(t[key])) for key, name in LATENCY_STAGES if key in t]
+    rows.append(("Total", float(t.get("total", sum(ms for _, ms in rows)))))
+    return rows, str(run.get("label", ""))
+
+
+def show_latency() -> None:
+    """Redraw the sidebar's latency panel with the last run (full runs only)."""
+    from pages import _html as h
+
+    slot = st.session_state.get("_latency_slot")
+    if slot is None:
+        return
+    rows, label = latency_rows()
+    try:
+        slot.markdown(h.latency_panel(rows, title="Last run · per stage",
+                                      note=f"after {label}" if label else ""), unsafe_allow_html=True)
+    except Exception:  # noqa: BLE001 - a stale slot from another run: the next full run redraws it
+        logger.debug("latency slot not writable in this run")
 
 
 # --------------------------------------------------------------------------- weights

@@ -11,6 +11,7 @@ import streamlit as st
 from pages import _html as h
 from pages import _ui as ui
 from recsys import charts
+from recsys.compare import adapter_facts
 
 ui.md(h.page_intro(
     "Data & about",
@@ -153,12 +154,13 @@ explorer()
 
 # ----------------------------------------------------------------------------- models
 ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
-parser, backend, detail = ui.parser_choice(rec)
+state = ui.parser_state(rec)
+llm = ui.llm_status()
 als = rec.cf.config if hasattr(rec.cf, "config") else None
 cfg = rec.config
 alpha, beta, gamma = cfg.weights.as_tuple()
-intent_detail = (f"{detail[:1].upper()}{detail[1:]}. Negation scope, era, genres (English and Chinese), title "
-                 "matching with typo, sequel and article guards, zero-shot genres from embeddings.")
+intent_detail = (f"{state.detail[:1].upper()}{state.detail[1:]}. Negation scope, era, genres (English and Chinese), "
+                 "title matching with typo, sequel and article guards, zero-shot genres from embeddings.")
 encoder_detail = (f"{rec.index.embeddings.shape[0]:,} movies × {rec.index.embeddings.shape[1]} dimensions, cached "
                   "on disk; one query embedding per request.")
 relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword and era terms, penalties "
@@ -170,19 +172,39 @@ blend_detail = ("b = log(1 + n) · damped mean rating / 5. final = α·r̂ + β�
                 f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
 llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
               "RECSYS_LLM_MODEL, or a local model via RECSYS_LLM_LOCAL, reads the request first; its answer is "
-              "validated and merged with the rules, which stay the fallback. Keys are never shown.")
+              "validated and merged with the rules, which stay the fallback. It can also re-order the top of "
+              "the list (Recommend page). Keys are never shown.")
+if llm.configured:
+    llm_detail = f"{llm.backend} — {llm.detail}. " + llm_detail
 models = [
-    ("1 · Intent parser", "Built-in rules" if backend == "builtin" else f"Generative LLM: {backend}", intent_detail),
+    ("1 · Intent parser", "Built-in rules" if not state.uses_llm else "Generative LLM + rules", intent_detail),
     ("2 · Encoder", rec.index.model_id, encoder_detail),
-    ("3 · LLM relevance r", "cosine + intent terms", relevance_detail),
+    ("3 · LLM relevance r", "cosine + intent terms" + (" + adapter" if rec.adapter is not None else ""),
+     relevance_detail),
     ("4 · Collaborative filtering s", "implicit ALS, fold-in", cf_detail),
     ("5 · Prior b and blend", "popularity × quality", blend_detail),
-    ("Optional · generative LLM", "configured" if backend != "builtin" else "not configured", llm_detail),
+    ("Optional · generative LLM", "configured" if llm.configured else "not configured", llm_detail),
 ]
-ui.md('<div class="fr-models">' + "".join(
-    f'<div class="fr-model"><div class="fr-model-stage">{h.esc(stage)}</div>'
-    f'<div class="fr-model-name">{h.esc(name)}</div><div class="fr-model-detail">{h.esc(detail_text)}</div></div>'
-    for stage, name, detail_text in models) + "</div>")
+cards = [f'<div class="fr-model"><div class="fr-model-stage">{h.esc(stage)}</div>'
+         f'<div class="fr-model-name">{h.esc(name)}</div><div class="fr-model-detail">{h.esc(detail_text)}</div></div>'
+         for stage, name, detail_text in models]
+adapter = rec.adapter
+if adapter is not None:
+    facts = adapter_facts(adapter.report, adapter.weight)
+    rows = "".join(f'<div class="fr-fact"><span>{h.esc(label)}</span><b>{h.esc(value)}</b></div>'
+                   for label, value in facts)
+    adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
+                    '<div class="fr-model-name">In use: a learned term of r</div><div class="fr-model-detail">A linear '
+                    'head on the frozen encoder, trained on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
+                    'so it can lift films whose text says little about the request.</div>'
+                    f'<div class="fr-facts">{rows}</div></div>')
+else:
+    adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
+                    'adapter</div><div class="fr-model-name">Not trained</div><div class="fr-model-detail">r uses the '
+                    'frozen encoder alone. Train the adapter with <code>python -m recsys train-adapter</code>; the app '
+                    'picks it up at its next start.</div></div>')
+cards.insert(3, adapter_card)          # right after stage 3, the score it shapes
+ui.md('<div class="fr-models">' + "".join(cards) + "</div>")
 st.caption(f"Engine loaded in {loader.seconds:.1f} s"
            f"{' (the item index was built on this start)' if loader.built_index else ''}.")
 

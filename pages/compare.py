@@ -1,8 +1,10 @@
-"""Compare — the current request ranked five ways, a scorecard, and the ReDial benchmark."""
+"""Compare — the current request ranked five ways, a scorecard, the ReDial benchmark and the
+warm-up curves (quality after n reactions)."""
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +17,23 @@ from pages import _ui as ui
 from recsys import charts
 from recsys.compare import (
     SYSTEMS,
+    WARMUP_METRIC,
     coverage,
     evaluation_subsets,
     evaluation_table,
+    is_warmup,
     list_measures,
     metric_label,
     overlap_matrix,
     read_evaluation,
     system_label,
     system_short,
+    warmup_curves,
 )
 from recsys.intent import InvalidRequestError
 
 logger = logging.getLogger(__name__)
+WARMUP_FILE = "evaluation-warmup.json"
 
 ui.md(h.page_intro(
     "How does the blend stack up?",
@@ -47,12 +53,13 @@ def _use_example() -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _prompt_lists(_rec: Any, engine_key: str, weights: tuple[float, float, float], k: int,
-                  parser_backend: str) -> dict[str, list[list[int]]]:
-    """Each system's top-k for every example prompt (for catalogue coverage)."""
+                  use_adapter: bool) -> dict[str, list[list[int]]]:
+    """Each system's top-k for every example prompt (for catalogue coverage), parsed by the
+    built-in rules: a dozen requests must never wait for a generative LLM."""
     out: dict[str, list[list[int]]] = {s: [] for s in SYSTEMS}
     for prompt in ui.example_prompts():
         try:
-            result = ui.stages(_rec, prompt["text"])
+            result = ui.stages(_rec, prompt["text"], use_adapter=use_adapter, state=ui.builtin_state(_rec))
         except Exception:  # noqa: BLE001 - an odd prompt just does not count
             logger.info("example prompt skipped: %r", prompt.get("label"))
             continue
@@ -89,7 +96,7 @@ if request is None:
 else:
     text, liked, disliked = request["text"], tuple(request["liked"]), tuple(request["disliked"])
     try:
-        result = ui.stages(rec, text, liked, disliked)
+        result = ui.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
     except InvalidRequestError as exc:
         st.warning(str(exc), icon=":material/edit_note:")
         st.stop()
@@ -142,7 +149,8 @@ else:
         # ---- scorecard
         n_users = int(cat.ratings["user_id"].nunique()) if len(cat.ratings) else 1
         with st.spinner("Measuring catalogue coverage over the example prompts…"):
-            prompt_lists = _prompt_lists(rec, ui.engine_key(rec), tuple(weights), k, ui.parser_choice(rec)[1])
+            prompt_lists = _prompt_lists(rec, ui.engine_key(rec), weights, k,
+                                         bool(st.session_state.get("use_adapter", True)))
         measures = []
         for system in SYSTEMS:
             cover = coverage(prompt_lists[system] + [lists[system]], len(cat))
@@ -202,100 +210,165 @@ else:
     compare_view()
 
 # ----------------------------------------------------------------------------- benchmark
-ui.md(h.section_heading("Benchmark on real typed requests",
-                        "ReDial: requests people actually typed, with the movies they were later recommended "
-                        "and liked as ground truth. Mean with a bootstrap 95 % interval."))
-folder = ui.results_dir()
-files = sorted(folder.glob("evaluation-*.json")) if folder.is_dir() else []
-if not files:
-    st.info("No benchmark results yet. Produce them with\n\n"
-            "```bash\npython -m recsys evaluate --json > assets/results/evaluation-redial.json\n```\n"
-            "and they appear here.", icon=":material/science:")
-    st.stop()
-
-loaded = _evaluation_files(str(folder), tuple((f.name, f.stat().st_mtime) for f in files))
-good = [(name, data) for name, data in loaded if isinstance(data, dict)]
-for name, data in loaded:
-    if not isinstance(data, dict):
-        st.warning(f"{name} could not be read: {data}. Re-create it with `python -m recsys evaluate --json`.",
-                   icon=":material/warning:")
-if not good:
-    st.stop()
-
-
 def _file_label(name: str) -> str:
     return name.removeprefix("evaluation-").removesuffix(".json").replace("-", " ").replace("_", " ").title()
 
 
-choice = good[0][0]
-if len(good) > 1:
-    choice = st.segmented_control("Protocol", [n for n, _ in good], format_func=_file_label, default=good[0][0],
-                                  key="bench_file") or good[0][0]
-data = dict(good)[choice]
-subsets = evaluation_subsets(data)
-subset = "all"
-if len(subsets) > 1:
-    subset = st.segmented_control(
-        "Requests", list(subsets), key="bench_subset", default="all",
-        format_func=lambda s: (f"All {data.get('n', '')} requests" if s == "all"
-                               else f"{s.replace('_', ' ').capitalize()} ({subsets[s].get('n', '?')})")) or "all"
-table = evaluation_table(subsets[subset])
-if table.empty:
-    st.warning(f"{choice} holds no numeric results.", icon=":material/warning:")
-    st.stop()
+def benchmark_section(loaded: list[tuple[str, dict[str, Any] | str]]) -> None:
+    """The ReDial benchmark: one metric per system with its interval, and the full table."""
+    ui.md(h.section_heading("Benchmark on real typed requests",
+                            "ReDial: requests people actually typed, with the movies they were later recommended "
+                            "and liked as ground truth. Mean with a bootstrap 95 % interval."))
+    if not loaded:
+        st.info("No benchmark results yet. Produce them with\n\n"
+                "```bash\npython -m recsys evaluate --json > assets/results/evaluation-redial.json\n```\n"
+                "and they appear here.", icon=":material/science:")
+        return
+    good = [(name, data) for name, data in loaded if isinstance(data, dict)]
+    for name, data in loaded:
+        if not isinstance(data, dict):
+            st.warning(f"{name} could not be read: {data}. Re-create it with `python -m recsys evaluate --json`.",
+                       icon=":material/warning:")
+    if not good:
+        return
 
-meta = []
-if data.get("n"):
-    meta.append(f"{data['n']} requests")
-if data.get("k"):
-    meta.append(f"k = {data['k']}")
-if isinstance(data.get("weights"), dict):
-    w = data["weights"]
-    meta.append(f"blend α {w.get('alpha', 0):.2f} · β {w.get('beta', 0):.2f} · γ {w.get('gamma', 0):.2f}")
-if data.get("parser"):
-    meta.append(f"parser {data['parser']}")
-if data.get("seconds"):
-    meta.append(f"{data['seconds']:.0f} s")
+    choice = good[0][0]
+    if len(good) > 1:
+        choice = st.segmented_control("Protocol", [n for n, _ in good], format_func=_file_label, default=good[0][0],
+                                      key="bench_file") or good[0][0]
+    data = dict(good)[choice]
+    subsets = evaluation_subsets(data)
+    subset = "all"
+    if len(subsets) > 1:
+        subset = st.segmented_control(
+            "Requests", list(subsets), key="bench_subset", default="all",
+            format_func=lambda s: (f"All {data.get('n', '')} requests" if s == "all"
+                                   else f"{s.replace('_', ' ').capitalize()} ({subsets[s].get('n', '?')})")) or "all"
+    table = evaluation_table(subsets[subset])
+    if table.empty:
+        st.warning(f"{choice} holds no numeric results.", icon=":material/warning:")
+        return
 
-metrics = list(dict.fromkeys(table["metric"]))
-default_metric = next((m for m in ("recall@10", "ndcg@10") if m in metrics), metrics[0])
-metric = st.pills("Metric", metrics, default=default_metric, format_func=metric_label, key="bench_metric") \
-    or default_metric
-rows = table[table["metric"] == metric]
-values = dict(zip(rows["system"], rows["value"]))
-left, right = st.columns([1.5, 1], gap="large")
-with left:
-    systems = list(rows["system"])
-    ci = [None if np.isnan(lo) else (lo, hi) for lo, hi in zip(rows["lo"], rows["hi"])]
-    st.plotly_chart(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
-                                         metric=metric_label(metric), ci=ci,
-                                         colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
-                    config={"displayModeBar": False}, key="bench_bar", theme=None)
-with right:
-    if "blend" in values:
-        ui.md(f'<div class="fr-subhead">{h.esc(metric_label(metric))} of the blend</div>')
-        tiles = st.columns(2)
-        tiles[0].metric("Blend", f"{values['blend']:.4f}" if abs(values["blend"]) < 1 else f"{values['blend']:.2f}",
-                        border=True)
-        if "popularity" in values:
-            diff = values["blend"] - values["popularity"]
-            tiles[1].metric("vs popularity", f"{diff:+.4f}" if abs(diff) < 1 else f"{diff:+.2f}",
-                            help="Blend minus the popularity baseline", border=True)
-        tiles = st.columns(2)
-        for tile, other in zip(tiles, ("random", "llm")):
-            if values.get(other):
-                tile.metric(f"× {system_short(other)}", f"{values['blend'] / values[other]:.1f}×",
-                            help=f"Blend divided by {system_label(other)}", border=True)
-    st.caption(" · ".join(meta) + ".")
+    meta = []
+    if data.get("n"):
+        meta.append(f"{data['n']} requests")
+    if data.get("k"):
+        meta.append(f"k = {data['k']}")
+    if isinstance(data.get("weights"), dict):
+        w = data["weights"]
+        meta.append(f"blend α {w.get('alpha', 0):.2f} · β {w.get('beta', 0):.2f} · γ {w.get('gamma', 0):.2f}")
+    if data.get("parser"):
+        meta.append(f"parser {data['parser']}")
+    if data.get("seconds"):
+        meta.append(f"{data['seconds']:.0f} s")
 
-wide = table.assign(cell=[
-    (f"{v:.4f}" if abs(v) < 1 else f"{v:.2f}") + ("" if np.isnan(lo) else
-                                                  (f"  [{lo:.3f}, {hi:.3f}]" if abs(v) < 1 else f"  [{lo:.2f}, {hi:.2f}]"))
-    for v, lo, hi in zip(table["value"], table["lo"], table["hi"])])
-pivot = wide.pivot(index="system", columns="metric", values="cell")
-pivot = pivot.reindex(index=list(dict.fromkeys(table["system"])), columns=metrics)
-pivot.index = [system_label(s) for s in pivot.index]
-pivot.columns = [metric_label(m) for m in pivot.columns]
-st.dataframe(pivot, key="bench_table", height=38 + 35 * len(pivot))
-st.caption("Requests from ReDial — Li, Kahou, Schulz, Michalski, Charlin, Pal, *Towards Deep Conversational "
-           "Recommendations*, NeurIPS 2018 (CC BY 4.0), mapped to MovieLens.")
+    metrics = list(dict.fromkeys(table["metric"]))
+    default_metric = next((m for m in ("recall@10", "ndcg@10") if m in metrics), metrics[0])
+    metric = st.pills("Metric", metrics, default=default_metric, format_func=metric_label, key="bench_metric") \
+        or default_metric
+    rows = table[table["metric"] == metric]
+    values = dict(zip(rows["system"], rows["value"]))
+    left, right = st.columns([1.5, 1], gap="large")
+    with left:
+        systems = list(rows["system"])
+        ci = [None if np.isnan(lo) else (lo, hi) for lo, hi in zip(rows["lo"], rows["hi"])]
+        st.plotly_chart(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
+                                             metric=metric_label(metric), ci=ci,
+                                             colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
+                        config={"displayModeBar": False}, key="bench_bar", theme=None)
+    with right:
+        if "blend" in values:
+            ui.md(f'<div class="fr-subhead">{h.esc(metric_label(metric))} of the blend</div>')
+            tiles = st.columns(2)
+            tiles[0].metric("Blend", f"{values['blend']:.4f}" if abs(values["blend"]) < 1 else f"{values['blend']:.2f}",
+                            border=True)
+            if "popularity" in values:
+                diff = values["blend"] - values["popularity"]
+                tiles[1].metric("vs popularity", f"{diff:+.4f}" if abs(diff) < 1 else f"{diff:+.2f}",
+                                help="Blend minus the popularity baseline", border=True)
+            tiles = st.columns(2)
+            for tile, other in zip(tiles, ("random", "llm")):
+                if values.get(other):
+                    tile.metric(f"× {system_short(other)}", f"{values['blend'] / values[other]:.1f}×",
+                                help=f"Blend divided by {system_label(other)}", border=True)
+        st.caption(" · ".join(meta) + ".")
+
+    wide = table.assign(cell=[
+        (f"{v:.4f}" if abs(v) < 1 else f"{v:.2f}") + ("" if np.isnan(lo) else
+                                                      (f"  [{lo:.3f}, {hi:.3f}]" if abs(v) < 1 else f"  [{lo:.2f}, {hi:.2f}]"))
+        for v, lo, hi in zip(table["value"], table["lo"], table["hi"])])
+    pivot = wide.pivot(index="system", columns="metric", values="cell")
+    pivot = pivot.reindex(index=list(dict.fromkeys(table["system"])), columns=metrics)
+    pivot.index = [system_label(s) for s in pivot.index]
+    pivot.columns = [metric_label(m) for m in pivot.columns]
+    st.dataframe(pivot, key="bench_table", height=38 + 35 * len(pivot))
+    st.caption("Requests from ReDial — Li, Kahou, Schulz, Michalski, Charlin, Pal, *Towards Deep Conversational "
+               "Recommendations*, NeurIPS 2018 (CC BY 4.0), mapped to MovieLens.")
+
+
+WARMUP_COMMAND = "python -m recsys evaluate --protocol warmup --json --out assets/results/evaluation-warmup.json"
+
+
+def warmup_section(data: dict[str, Any] | str | None) -> None:
+    """Quality after n reactions (the warm-up protocol), one curve per system."""
+    curves = warmup_curves(data) if isinstance(data, dict) else {}
+    steps = sorted({p[0] for points in curves.values() for p in points})
+    metric = metric_label(str(data.get("metric") or WARMUP_METRIC)) if isinstance(data, dict) else "Recall@10"
+    after = (", ".join(str(n) for n in steps[:-1]) + f" and {steps[-1]}") if len(steps) > 1 else "0, 1, 3, 5 and 10"
+    ui.md(h.section_heading("Warming up with reactions",
+                            f"How quickly each system improves as a new user reacts: {metric} after {after} "
+                            "liked movies (0 = the cold start from words alone)."))
+    if data is None:
+        st.info("No warm-up results yet. Produce them with\n\n"
+                f"```bash\n{WARMUP_COMMAND}\n```\nand the curves appear here.", icon=":material/trending_up:")
+        return
+    if isinstance(data, str):
+        st.warning(f"evaluation-warmup.json could not be read: {data}. Re-create it with `{WARMUP_COMMAND}`.",
+                   icon=":material/warning:")
+        return
+    if not curves:
+        st.warning("evaluation-warmup.json holds no curves (each system needs a \"curve\" of numbers by reaction "
+                   f"count). Re-create it with `{WARMUP_COMMAND}`.", icon=":material/warning:")
+        return
+    left, right = st.columns([1.6, 1], gap="large")
+    with left:
+        fig = charts.warmup_curves(curves, metric=metric, labels={s: system_short(s) for s in curves},
+                                   colors={s: charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in curves},
+                                   bands=("blend",), dashed=[s for s in curves if s.startswith("blend-")])
+        ui.md(h.keyline(charts.legend_items(fig)))
+        st.plotly_chart(fig, config={"displayModeBar": False}, key="warmup_curves", theme=None)
+    with right:
+        rows = [{"system": system_label(system), "cold": points[0][1], "warm": points[-1][1],
+                 "gain": points[-1][1] - points[0][1]} for system, points in curves.items()]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="warmup_table", column_config={
+            "system": st.column_config.TextColumn("System"),
+            "cold": st.column_config.NumberColumn(f"{steps[0]} reactions", format="%.4f"),
+            "warm": st.column_config.NumberColumn(f"{steps[-1]} reactions", format="%.4f"),
+            "gain": st.column_config.NumberColumn("Gain", format="%+.4f"),
+        })
+        if "blend" in curves and len(curves["blend"]) > 1:
+            start, end = curves["blend"][0], curves["blend"][-1]
+            ui.md(f'<div class="fr-best">The blend goes from <b>{start[1]:.3f}</b> to <b>{end[1]:.3f}</b> '
+                  f'after {end[0]} reactions.</div>')
+        meta = [str(data["requests"]) if data.get("requests") else (f"{data['n']} users" if data.get("n") else ""),
+                f"k = {data['k']}" if data.get("k") else "",
+                f"{data['seconds']:.0f} s" if isinstance(data.get("seconds"), (int, float)) else ""]
+        note = " · ".join(m for m in meta if m)
+        if data.get("reactions"):
+            note += f". Reactions: {data['reactions']}"
+        band = "blend" in curves and any(math.isfinite(p[2]) for p in curves["blend"])
+        st.caption(note + (". " if note else "") + ("Shaded band: the blend's bootstrap 95 % interval." if band else ""))
+
+
+folder = ui.results_dir()
+files = sorted(folder.glob("evaluation-*.json")) if folder.is_dir() else []
+loaded_all = _evaluation_files(str(folder), tuple((f.name, f.stat().st_mtime) for f in files)) if files else []
+
+
+def _warm(name: str, data: dict[str, Any] | str) -> bool:
+    return name == WARMUP_FILE or (isinstance(data, dict) and is_warmup(data, name))
+
+
+benchmark_section([(n, d) for n, d in loaded_all if not _warm(n, d)])
+warmups = [(n, d) for n, d in loaded_all if _warm(n, d)]
+warmup_section(next((d for n, d in warmups if n == WARMUP_FILE), warmups[0][1] if warmups else None))

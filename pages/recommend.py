@@ -1,8 +1,15 @@
-"""Recommend — the new-user playground: a request in, the four stages and a final list out."""
+"""Recommend — the new-user playground: a request in, the four stages and a final list out.
+
+The list is live: 👍 / 👎 / "seen it" on a card updates this browser session's profile
+(:class:`pages._ui.PageSession`, in memory only) and reruns only the fragments that change
+— stage 2 (``stage2``), stages 3–4 with the "Your taste, live" panel (``blend``) and the
+sidebar latency (``latency``). The shared recommender is only read.
+"""
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -12,10 +19,18 @@ import streamlit as st
 from pages import _html as h
 from pages import _ui as ui
 from recsys import charts
-from recsys.compare import cf_adjustments, summarise_changes
+from recsys.compare import cf_adjustments, summarise_changes, top_changes
+from recsys.feedback import AUTO_BETA_MAX, AUTO_TAU
 from recsys.intent import InvalidRequestError
 
 K_OPTIONS = [5, 10, 15, 20, 30, 50]
+RERANK_MAX = 20              #: the LLM rerank re-orders at most the top 20
+RERANK_BUDGET = 15.0         #: seconds the rerank may take before the blend order stays
+LIVE_FRAGMENTS = ["blend", "stage2", "latency"]   #: rerun after a reaction, the list first
+REACTION_VERBS = {"like": "you liked", "dislike": "not for you:", "seen": "seen:"}
+AUTO_HELP = (f"With auto weights on, CF's weight grows with the evidence: after n liked movies "
+             f"β(n) = β₀ + ({AUTO_BETA_MAX:g} − β₀)·(1 − e^(−n/{AUTO_TAU:g})), and α and γ share the rest in the "
+             "sliders' proportion (β₀ etc.: the sidebar sliders). Off: the sliders rule.")
 
 
 @st.cache_resource(show_spinner=False)
@@ -104,30 +119,43 @@ if not text:
 if rec is None:
     rec = ui.engine()        # progress bar while the models load (first start builds the index)
 
-# ----------------------------------------------------------------------------- stage 1
+# ----------------------------------------------------------------------------- stages 1-4 (computed)
+state = ui.parser_state(rec)
 try:
-    intent = ui.parse(rec, text)
+    busy = (f"Reading your request with the LLM ({state.backend.split(' @ ')[0]})…" if state.uses_llm
+            else f"Scoring {len(rec.catalogue):,} movies…")
+    with st.spinner(busy):
+        live = ui.live_session(rec, text, liked, disliked, state, fresh=bool(go))
 except InvalidRequestError as exc:
     st.warning(str(exc), icon=":material/edit_note:")
     st.stop()
 except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
-    st.error(f"Sorry — the request could not be understood ({type(exc).__name__}). Try rephrasing it.",
-             icon=":material/error:")
+    st.error(f"Sorry — something went wrong while scoring ({type(exc).__name__}). Try again, or rephrase the "
+             "request.", icon=":material/error:")
     st.stop()
 
+intent = live.base_intent
+result = live.result
 ui.set_current_request(text, liked, disliked)
 cat = rec.catalogue
 stepper_slot = st.empty()
 timing_slot = st.container()
 
-parsed_by = "built-in rules" if intent.parser == "builtin" else f"LLM · {intent.parser}"
-ui.md(h.stage_heading(1, "Parsed intent", "What the parser understood from your words",
-                      aside=h.badge(f"parsed by {parsed_by}")))
+# ----------------------------------------------------------------------------- stage 1
+if intent.parser == "llm":
+    model = state.backend.split(" · ")[1].split(" @ ")[0] if " · " in state.backend else state.backend
+    parsed_by = h.badge(f"parsed by the LLM · {model}")
+else:
+    parsed_by = h.badge("parsed by built-in rules")
+ui.md(h.stage_heading(1, "Parsed intent", "What the parser understood from your words", aside=parsed_by))
+if state.problem:
+    st.warning(state.problem, icon=":material/smart_toy:")
 for warning in intent.warnings:
     st.warning(warning, icon=":material/content_cut:")
 if intent.fallback_reason:
-    st.info(f"The generative LLM parser was not used ({intent.fallback_reason}); the built-in parser "
-            "answered instead.", icon=":material/info:")
+    st.info(f"The LLM parser could not be used — {intent.fallback_reason}. The built-in rules answered "
+            "instead, so everything below still works. Press Recommend to ask the LLM again.",
+            icon=":material/info:")
 
 spans = [h.Span(a.start, a.end, a.kind, a.label, a.negated) for a in intent.annotations]
 left, right = st.columns([3.2, 2], gap="large")
@@ -151,11 +179,17 @@ with left:
         rows.append(h.chip_row("People", [h.chip(p, "person") for p in intent.people]))
     rows.append(h.chip_row("Titles", [h.title_chip(t.title, t.score, surface=t.surface) for t in intent.titles],
                            empty="none named"))
+    if intent.similar_titles:
+        rows.append(h.chip_row("LLM suggests", [h.title_chip(t.title, t.score, surface=t.surface, suggested=True)
+                                                for t in intent.similar_titles]))
     if liked or disliked:
         picked = [h.chip(cat.label(i), "like") for i in cat.indices(list(liked))]
         picked += [h.chip(cat.label(i), "dislike") for i in cat.indices(list(disliked))]
         rows.append(h.chip_row("Picked", picked))
     ui.md('<div class="fr-chips">' + "".join(rows) + "</div>")
+    if intent.similar_titles:
+        ui.md('<div class="fr-query">LLM suggests: titles suggested by the LLM, matched to the catalogue; they '
+              'join collaborative filtering as lighter seeds and are never shown back as named titles.</div>')
     if intent.query_text and intent.query_text != intent.text:
         ui.md(f'<div class="fr-query">What the encoder reads: <em>{h.esc(intent.query_text)}</em></div>')
 with right:
@@ -164,18 +198,6 @@ with right:
                                               disliked=intent.disliked_genres),
                     config={"displayModeBar": False}, key="genre_interest", theme=None)
     st.caption("Zero-shot estimate from the request's embedding; green = asked for, red = avoided.")
-
-# ----------------------------------------------------------------------------- stages 2-4 (computed)
-try:
-    with st.spinner(f"Scoring {len(cat):,} movies…"):
-        result = ui.stages(rec, text, liked, disliked)
-except InvalidRequestError as exc:
-    st.warning(str(exc), icon=":material/edit_note:")
-    st.stop()
-except Exception as exc:  # noqa: BLE001
-    st.error(f"Sorry — something went wrong while scoring ({type(exc).__name__}: {exc}). Try again, or "
-             "rephrase the request.", icon=":material/error:")
-    st.stop()
 
 t = result.timings
 n_candidates = len(result.relevance.candidates)
@@ -191,60 +213,153 @@ stepper_slot.markdown(h.stepper([
     h.Step("Final list", "α·r̂ + β·ŝ + γ·b̂, explained"),
 ]), unsafe_allow_html=True)
 with timing_slot:
-    cols = st.columns(5)
-    tiles = [("Intent", t.get("intent", 0), "Parsing: genres, negation, era, titles, zero-shot genres"),
-             ("LLM scores", t.get("encode", 0) + t.get("llm_scores", 0), "Encoding the request and scoring r"),
-             ("CF fold-in", t.get("cf", 0), "ALS fold-in of the pseudo-history and scoring s"),
-             ("Blend + explain", t.get("blend", 0) + t.get("explain", 0), "Normalising, blending, explaining"),
-             ("Total", t.get("total", 0), "The whole pipeline for this request (first run)")]
-    for col, (label, ms, tip) in zip(cols, tiles):
+    tiles = [("Intent", t.get("intent", 0), "Parsing: genres, negation, era, titles, zero-shot genres"
+              + (" — including the LLM call" if intent.llm_ms else ""))]
+    if intent.llm_ms:
+        tiles.append(("LLM call", intent.llm_ms, "Waiting for the generative LLM's answer (part of Intent)"))
+    tiles += [("LLM scores", t.get("encode", 0) + t.get("llm_scores", 0), "Encoding the request and scoring r"),
+              ("CF fold-in", t.get("cf", 0), "ALS fold-in of the pseudo-history and scoring s"),
+              ("Blend + explain", t.get("blend", 0) + t.get("explain", 0), "Normalising, blending, explaining"),
+              ("Total", t.get("total", 0), "The whole pipeline for this request")]
+    for col, (label, ms, tip) in zip(st.columns(len(tiles)), tiles):
         col.metric(label, h.fmt_ms(ms), help=tip, border=True)
 
+
+# ----------------------------------------------------------------------------- callbacks
+def _react(movie_id: int, kind: str) -> None:
+    """👍 / 👎 / seen on a card: update this session's profile, rerun what changed."""
+    session = ui.current_live()
+    if session is None:
+        return
+    started = time.perf_counter()
+    before = session.interest()
+    try:
+        session.react(movie_id, kind)
+    except ValueError as exc:
+        st.session_state["_reaction_problem"] = str(exc)
+        return
+    session.previous_interest = before
+    step = session.history[-1]
+    session.last_reaction = {"started": started, "engine_ms": step.milliseconds, "kind": kind,
+                             "label": step.label}
+    ui.record_run(f"{h.REACTION_NAMES[kind].lower()} · {step.label}", session.result.timings)
+    st.rerun(LIVE_FRAGMENTS)
+
+
+def _reset() -> None:
+    session = ui.current_live()
+    if session is None:
+        return
+    session.reset()
+    session.previous_interest = None
+    session.last_reaction = {}
+    ui.record_run("reset", session.result.timings)
+    st.rerun(LIVE_FRAGMENTS)
+
+
+def _adapter_toggled() -> None:
+    session = ui.current_live()
+    if session is None:
+        return
+    session.use_adapter = bool(st.session_state.get("use_adapter", True))
+    session.refresh()
+    ui.record_run(f"adapter {'on' if session.use_adapter else 'off'}", session.result.timings)
+    st.rerun(LIVE_FRAGMENTS)
+
+
+def _rerank_toggled() -> None:
+    st.session_state.pop("_rerank_cache", None)
+    st.rerun(["blend", "latency"])
+
+
 # ----------------------------------------------------------------------------- stage 2
-top_n = 15
-cands = result.relevance.candidates
-ui.md(h.stage_heading(2, "LLM-scored candidates",
-                      f"Relevance r of every movie to your request; the top {n_candidates} go on to the blend"))
-left, right = st.columns([1, 1], gap="large")
-with left:
-    idx = [int(i) for i in cands[:top_n]]
-    comps = {name: np.asarray(values)[idx] for name, values in result.relevance.components.items()}
-    fig = charts.relevance_bar([cat.label(i) for i in idx], comps, result.relevance.r[idx])
-    ui.md(h.keyline(charts.legend_items(fig)))
-    st.plotly_chart(fig, config={"displayModeBar": False}, key="relevance_bar", theme=None)
-with right:
-    idx = [int(i) for i in cands[:50]]
-    comps = result.relevance.components
-    boosts = sum((np.asarray(comps[c])[idx] for c in comps
-                  if c not in ("similarity", "era", "disliked_genres", "disliked_keywords", "disliked_titles")),
-                 np.zeros(len(idx)))
-    penalties = sum((np.asarray(comps[c])[idx] for c in ("era", "disliked_genres", "disliked_keywords",
-                                                          "disliked_titles") if c in comps), np.zeros(len(idx)))
-    table = pd.DataFrame({
-        "rank": range(1, len(idx) + 1),
-        "movie": [cat.label(i) for i in idx],
-        "genres": [", ".join(cat.genres[i]) for i in idx],
-        "r": result.relevance.r[idx].astype(float),
-        "similarity": result.relevance.similarity[idx].astype(float),
-        "boosts": np.asarray(boosts, dtype=float),
-        "penalties": np.asarray(penalties, dtype=float),
-        "movie_id": [int(cat.movie_ids[i]) for i in idx],
-    })
-    st.dataframe(
-        table, hide_index=True, height=36 * min(len(idx), 15) + 38, key="llm_table",
-        column_order=["rank", "movie", "genres", "r"],
-        column_config={
-            "rank": st.column_config.NumberColumn("#", width=32),
-            "movie": st.column_config.TextColumn("Movie", width=195),
-            "genres": st.column_config.TextColumn("Genres", width=135),
-            "r": st.column_config.ProgressColumn("Relevance r", format="%.3f", min_value=0.0,
-                                                 max_value=float(max(1e-6, table["r"].max())), width=100),
+@st.fragment(key="stage2")
+def stage2_view() -> None:
+    """Relevance r: reruns with each reaction (the "Reactions" term) and the adapter toggle."""
+    session = ui.current_live()
+    if session is None:
+        return
+    res = session.result
+    rel = res.relevance
+    top_n = 15
+    cands = rel.candidates
+    n_cands = len(cands)
+    adapter_term = rel.components.get("adapter")
+    shaped = adapter_term is not None and bool(np.any(np.abs(np.asarray(adapter_term)) > 1e-9))
+    aside = h.badge("r shaped by the trained adapter", "good") if shaped else ""
+    ui.md(h.stage_heading(2, "LLM-scored candidates",
+                          f"Relevance r of every movie to your request; the top {n_cands} go on to the blend",
+                          aside=aside))
+    if rec.adapter is not None:
+        with st.container(horizontal=True, vertical_alignment="center", key="adapter_row", gap="medium", wrap=False):
+            st.toggle("Trained adapter in r", key="use_adapter", value=True, on_change=_adapter_toggled,
+                      help="Compare r with and without the trained adapter (a learned term of r: "
+                           f"λ = {rec.adapter.weight:g}). Off: r is the text-only score.")
+            if shaped:
+                entered, left_out = top_changes(rel.r, np.asarray(rel.r) - np.asarray(adapter_term), top_n,
+                                                rel.excluded)
+                if entered:
+                    names = ", ".join(cat.label(i) for i in entered[:3]) + ("…" if len(entered) > 3 else "")
+                    note = (f"The adapter brought {len(entered)} of the top {top_n} in ({names}) and pushed "
+                            f"{len(left_out)} out.")
+                else:
+                    note = f"The adapter re-orders the top {top_n} without changing which movies are in it."
+            else:
+                note = "Switched off: r is the text-only score. Switch it on to see what the adapter adds."
+            st.caption(note)
+    if session.reactions:
+        n = len(session.reactions)
+        st.caption(f"{'Your reaction is' if n == 1 else f'Your {n} reactions are'} part of r: movies you liked act "
+                   "as named titles, and the Reactions term lifts or lowers genres.")
+    left_col, right_col = st.columns([1, 1], gap="large")
+    with left_col:
+        idx = [int(i) for i in cands[:top_n]]
+        comps = {name: np.asarray(values)[idx] for name, values in rel.components.items()}
+        fig = charts.relevance_bar([cat.label(i) for i in idx], comps, rel.r[idx])
+        ui.md(h.keyline(charts.legend_items(fig)))
+        st.plotly_chart(fig, config={"displayModeBar": False}, key="relevance_bar", theme=None)
+    with right_col:
+        idx = [int(i) for i in cands[:50]]
+        comps = rel.components
+        penalty_terms = ("era", "disliked_genres", "disliked_keywords", "disliked_titles")
+        boosts = sum((np.asarray(comps[c])[idx] for c in comps if c not in ("similarity", *penalty_terms)),
+                     np.zeros(len(idx)))
+        penalties = sum((np.asarray(comps[c])[idx] for c in penalty_terms if c in comps), np.zeros(len(idx)))
+        table = pd.DataFrame({
+            "rank": range(1, len(idx) + 1),
+            "movie": [cat.label(i) for i in idx],
+            "genres": [", ".join(cat.genres[i]) for i in idx],
+            "r": rel.r[idx].astype(float),
+            "similarity": rel.similarity[idx].astype(float),
+            "boosts": np.asarray(boosts, dtype=float),
+            "penalties": np.asarray(penalties, dtype=float),
+            "movie_id": [int(cat.movie_ids[i]) for i in idx],
         })
-    st.caption(f"Top 50 of {n_candidates} candidates by r, the weighted sum of the terms in the chart "
-               "(similarity, named titles, liked genres and keywords, minus era and dislike penalties).")
+        st.dataframe(
+            table, hide_index=True, height=36 * min(len(idx), 15) + 38, key="llm_table",
+            column_order=["rank", "movie", "genres", "r"],
+            column_config={
+                "rank": st.column_config.NumberColumn("#", width=32),
+                "movie": st.column_config.TextColumn("Movie", width=195),
+                "genres": st.column_config.TextColumn("Genres", width=135),
+                "r": st.column_config.ProgressColumn("Relevance r", format="%.3f", min_value=0.0,
+                                                     max_value=float(max(1e-6, table["r"].max())), width=100),
+            })
+        # After a reaction this fragment reruns last (LIVE_FRAGMENTS): note when the page settled
+        # (read by the speed bench; not shown).
+        settled = ""
+        if "started" in session.last_reaction:
+            ms = (time.perf_counter() - session.last_reaction.pop("started")) * 1000
+            settled = f'<span class="fr-hidden" id="react-all-timing" data-ms="{ms:.1f}"></span>'
+        st.caption(f"Top 50 of {n_cands} candidates by r, the weighted sum of the terms in the chart "
+                   "(similarity, named titles, liked genres and keywords, minus era and dislike penalties"
+                   + (", plus the trained adapter" if shaped else "") + ")." + settled, unsafe_allow_html=True)
 
 
-# ----------------------------------------------------------------------------- stages 3-4 (weights)
+stage2_view()
+
+
+# ----------------------------------------------------------------------------- stages 3-4 (weights, reactions)
 def _change_color(value: str) -> str:
     if value.startswith("▲"):
         return "color: #15803D; font-weight: 600"
@@ -255,34 +370,87 @@ def _change_color(value: str) -> str:
     return "color: #6B7085"
 
 
-@st.fragment(key="blend")
-def blend_view() -> None:
-    """CF adjustments and the final list: rerun alone when a weight slider moves."""
-    started = time.perf_counter()
-    alpha, beta, gamma = ui.weights()
-    if alpha + beta + gamma <= 0:
-        ui.md(h.stage_heading(3, "CF adjustments", "What collaborative filtering changed"))
-        st.warning("All three blend weights are 0 — move at least one slider in the sidebar above 0.",
-                   icon=":material/balance:")
-        return
-    k = ui.current_k()
-    t0 = time.perf_counter()
-    final = result.reblend((alpha, beta, gamma), k)
-    reblend_ms = (time.perf_counter() - t0) * 1000
+def _rerank(backend: Any, session: Any, items: list[Any]) -> Any:
+    """The LLM's order of ``items`` (cached per list in this session), with a progress bar
+    that fills as the time budget is used."""
+    from recsys.llm import rerank
 
-    # ---- stage 3
+    key = (backend.describe(), session.text, tuple(item.index for item in items))
+    cache = st.session_state.setdefault("_rerank_cache", {})
+    if key in cache:
+        return cache[key]
+    candidates = [(item.index, f"{item.label} — {', '.join(item.genres)}") for item in items]
+    bar = st.progress(0.0, text=f"Asking the LLM to re-order the top {len(items)}…")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-rerank") as pool:
+        future = pool.submit(rerank, backend, session.text, candidates, budget_seconds=RERANK_BUDGET)
+        while not future.done():
+            elapsed = time.perf_counter() - started
+            bar.progress(min(1.0, elapsed / RERANK_BUDGET),
+                         text=f"Asking the LLM to re-order the top {len(items)}… {elapsed:.1f} s of the "
+                              f"{RERANK_BUDGET:.0f} s budget")
+            time.sleep(0.1)
+    bar.empty()
+    try:
+        outcome = future.result()
+    except Exception as exc:  # noqa: BLE001 - rerank is optional: the blend order stays
+        from recsys.llm import RerankResult
+
+        outcome = RerankResult(tuple(item.index for item in items), False,
+                               (time.perf_counter() - started) * 1000, f"the rerank failed ({type(exc).__name__})")
+    cache[key] = outcome
+    ui.add_rerank_time(outcome.latency_ms)
+    return outcome
+
+
+def _live_panel(session: Any, sliders: tuple[float, float, float], effective: tuple[float, float, float],
+                auto: bool) -> None:
+    """"Your taste, live": reactions so far, auto weights, the interest distribution, history, reset."""
+    ui.md('<div class="fr-live-head"><div class="fr-live-title">Your taste, live</div>'
+          '<div class="fr-live-sub">From your words and your reactions — this browser session only, never '
+          'stored.</div></div>' + h.reaction_counts(len(session.liked), len(session.disliked), len(session.seen)))
+    st.toggle("Auto weights", key="auto_weights", help=AUTO_HELP)
+    if auto:
+        n = len(session.liked)
+        ui.md(h.mix_bar(effective) + f'<div class="fr-auto-note">In use: <b>{h.esc(h.weights_line(effective))}</b> '
+              f'after {n} liked movie{"" if n == 1 else "s"} · sliders {h.esc(h.weights_line(sliders))}</div>')
+    else:
+        st.caption("Off: the sidebar sliders set the weights. On: CF counts more with every movie you like.")
+    interest = session.interest()
+    before = session.previous_interest
+    genres_tab, decades_tab = st.tabs(["Genres", "Decades"])
+    with genres_tab:
+        st.plotly_chart(charts.interest_distribution(interest.genres, before.genres if before else None,
+                                                     avoided=session.base_intent.disliked_genres),
+                        config={"displayModeBar": False}, key="interest_genres", theme=None)
+    with decades_tab:
+        st.plotly_chart(charts.interest_distribution(interest.decades, before.decades if before else None,
+                                                     by="name"),
+                        config={"displayModeBar": False}, key="interest_decades", theme=None)
+    st.caption("Share of your estimated interest" + (" · dark ticks: before your last reaction" if before else "")
+               + ".")
+    steps = [h.HistoryStep(s.number, s.kind, s.label, s.entered, s.left, s.milliseconds) for s in session.history]
+    ui.md('<div class="fr-subhead">What each reaction changed</div>' + h.history_list(steps))
+    st.button("Reset reactions", key="reset_reactions", icon=":material/restart_alt:", on_click=_reset,
+              disabled=not session.reactions, width="stretch",
+              help="Forget every reaction and go back to the list for your words alone.")
+
+
+def _stage3(final: Any, k: int, weights: tuple[float, float, float]) -> None:
+    """CF adjustments: the final list against the same blend without CF."""
+    alpha, beta, gamma = weights
     ui.md(h.stage_heading(3, "CF adjustments",
                           "The final list against the same blend without CF (β = 0): what CF promoted, "
                           "demoted and injected"))
     if beta == 0:
         st.info("β is 0, so collaborative filtering is switched off and changes nothing. Move the β slider "
                 "to see what it adds.", icon=":material/info:")
-    without = result.reblend((alpha, 0.0, gamma), k, explain=False) if alpha + gamma > 0 else None
+    without = final.reblend((alpha, 0.0, gamma), k, explain=False) if alpha + gamma > 0 else None
     if without is not None:
-        changes = cf_adjustments(without.blend.ranking, final.blend.ranking, result.relevance.candidates, k)
+        changes = cf_adjustments(without.blend.ranking, final.blend.ranking, final.relevance.candidates, k)
     else:
-        changes = cf_adjustments(result.ranking("llm", len(result.pool)), final.blend.ranking,
-                                 result.relevance.candidates, k)
+        changes = cf_adjustments(final.ranking("llm", len(final.pool)), final.blend.ranking,
+                                 final.relevance.candidates, k)
     counts = summarise_changes(changes)
     tiles = st.columns(5)
     tiles[0].metric("Promoted", counts["promoted"], help="Moved up in the top k thanks to CF", border=True)
@@ -291,7 +459,7 @@ def blend_view() -> None:
     tiles[2].metric("Demoted", counts["demoted"], help="Moved down within the top k", border=True)
     tiles[3].metric("Dropped out", counts["dropped"], help="In the top k without CF, pushed out by it",
                     border=True)
-    tiles[4].metric("Seeds folded in", len(result.seeds),
+    tiles[4].metric("Seeds folded in", len(final.seeds),
                     help="Pseudo-history items folded into the ALS model for this new user", border=True)
     left, right = st.columns([1.05, 1], gap="large")
     with left:
@@ -319,47 +487,129 @@ def blend_view() -> None:
                                                                help="Rank in the final list"),
                      })
     with right:
-        pool = np.asarray(result.pool)
+        pool = np.asarray(final.pool)
         top = {int(i) for i in final.blend.ranking[:k]}
-        llm = {int(i) for i in result.relevance.candidates}
+        llm = {int(i) for i in final.relevance.candidates}
         groups = ["injected" if (int(i) in top and int(i) not in llm) else "final" if int(i) in top
                   else "llm" if int(i) in llm else "cf" for i in pool]
-        fig = charts.score_scatter(result.r_hat[pool], result.s_hat[pool], [cat.label(int(i)) for i in pool],
+        fig = charts.score_scatter(final.r_hat[pool], final.s_hat[pool], [cat.label(int(i)) for i in pool],
                                    groups, weights=(alpha, beta, gamma))
         ui.md(h.keyline(charts.legend_items(fig)))
         st.plotly_chart(fig, config={"displayModeBar": False}, key="score_scatter", theme=None)
-    with st.expander(f"Pseudo-history folded into CF ({len(result.seeds)} seeds)", icon=":material/history:"):
+    with st.expander(f"Pseudo-history folded into CF ({len(final.seeds)} seeds)", icon=":material/history:"):
         seeds = pd.DataFrame([{"movie": cat.label(s.item), "confidence": float(s.confidence), "why": s.reason}
-                              for s in result.seeds], columns=["movie", "confidence", "why"])
+                              for s in final.seeds], columns=["movie", "confidence", "why"])
         st.dataframe(seeds, hide_index=True, key="seed_table", column_config={
             "movie": st.column_config.TextColumn("Movie"),
             "confidence": st.column_config.NumberColumn("Confidence c", format="%+.2f",
                                                         help="negative = a movie you rejected"),
             "why": st.column_config.TextColumn("Why it is in the history", width="large")})
 
+
+
+@st.fragment(key="blend")
+def blend_view() -> None:
+    """CF adjustments, the final list and the live panel: rerun alone when a weight slider
+    moves, a toggle flips or a card gets a reaction."""
+    started = time.perf_counter()
+    session = ui.current_live()
+    if session is None:
+        return
+    problem = st.session_state.pop("_reaction_problem", None)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+    sliders = ui.weights()
+    if sum(sliders) <= 0:
+        ui.md(h.stage_heading(3, "CF adjustments", "What collaborative filtering changed"))
+        st.warning("All three blend weights are 0 — move at least one slider in the sidebar above 0.",
+                   icon=":material/balance:")
+        return
+    k = ui.current_k()
+    auto = bool(st.session_state.get("auto_weights", False))
+    t0 = time.perf_counter()
+    session.apply(sliders, k, auto)
+    reblend_ms = (time.perf_counter() - t0) * 1000
+    final = session.result
+    alpha, beta, gamma = effective = session.effective_weights.as_tuple()
+
+    # Stage 3 sits above the list but is drawn after it: after a reaction the list the user is
+    # looking at updates first.
+    stage3_box = st.container()
+
     # ---- stage 4
+    backend = ui.llm_backend()
+    rerank_on = bool(st.session_state.get("llm_rerank")) and backend is not None
+    items = list(final.items)
+    outcome = None
+    badges = []
+    if auto:
+        badges.append(h.badge("auto weights", "accent"))
     ui.md(h.stage_heading(4, "Final list",
-                          f"final = {alpha:.2f}·r̂ + {beta:.2f}·ŝ + {gamma:.2f}·b̂ — your top {k}"))
+                          f"final = {alpha:.2f}·r̂ + {beta:.2f}·ŝ + {gamma:.2f}·b̂ — your top {k}",
+                          aside="".join(badges)))
     ui.md(h.keyline([("LLM relevance α·r̂", h.SIGNAL_COLORS["r"]), ("collaborative filtering β·ŝ", h.SIGNAL_COLORS["s"]),
                      ("popularity prior γ·b̂", h.SIGNAL_COLORS["b"])], extra="bar length = score out of α + β + γ"))
-    if not final.items:
-        ui.md(h.empty_state("Nothing left to recommend",
-                            "Every candidate was excluded by what you asked to avoid. Remove a dislike and "
-                            "try again."))
-        return
-    per_row = 3
-    weight_sum = alpha + beta + gamma
-    for row_start in range(0, len(final.items), per_row):
-        cols = st.columns(per_row, gap="medium")
-        for col, item in zip(cols, final.items[row_start:row_start + per_row]):
-            card = h.CardData(rank=item.rank, title=cat.display_titles[item.index], year=item.year,
-                              genres=tuple(item.genres), score=item.score,
-                              contributions=tuple(item.contributions),  # type: ignore[arg-type]
-                              reasons=tuple((r.kind, r.text) for r in item.reasons),
-                              llm_rank=item.llm_rank, cf_rank=item.cf_rank, movie_id=item.movie_id)
-            with col, st.container(border=True, key=f"card-{item.rank}"):
-                ui.md(h.movie_card(card, weight_sum=weight_sum))
-                # 👍 / 👎 reactions go here (later issue): the card keeps a slot for them.
+    list_col, panel_col = st.columns([2.15, 1], gap="large")
+    with list_col:
+        m = min(len(items), RERANK_MAX)
+        with st.container(horizontal=True, vertical_alignment="center", key="rerank_row", gap="medium", wrap=False):
+            st.toggle("LLM rerank", key="llm_rerank", disabled=backend is None,
+                      on_change=_rerank_toggled,
+                      help=("Asks the generative LLM to re-order the top of the list for your words, within a "
+                            f"{RERANK_BUDGET:.0f} s budget; if it fails or runs out of time the blend order stays.")
+                      if backend is not None else
+                      "Needs a generative LLM: " + ui.NOT_CONFIGURED_HELP)
+            note = st.empty()
+            if backend is None:
+                note.caption("Needs a generative LLM — see Language model in the sidebar.")
+            elif not rerank_on:
+                note.caption(f"Off: the blend decides the order. On: the LLM re-orders the top {m} "
+                             f"(time budget {RERANK_BUDGET:.0f} s).")
+        if rerank_on and items:
+            outcome = _rerank(backend, session, items[:m])
+            if outcome.used_llm:
+                by_index = {item.index: item for item in items}
+                items = [by_index[i] for i in outcome.order if i in by_index] + items[m:]
+                note.caption(f"Re-ordered by the LLM in {h.fmt_ms(outcome.latency_ms)} · a card that moved shows "
+                             "its blend rank.")
+            else:
+                note.caption("The blend order stays.")
+                st.info(f"The LLM rerank was not used — {outcome.fallback_reason}. The list keeps the blend "
+                        "order.", icon=":material/info:")
+        if not items:
+            ui.md(h.empty_state("Nothing left to recommend",
+                                "Every candidate was excluded by what you asked to avoid or marked as seen. "
+                                "Remove a dislike, or reset your reactions."))
+        weight_sum = alpha + beta + gamma
+        per_row = 2
+        for row_start in range(0, len(items), per_row):
+            cols = st.columns(per_row, gap="medium")
+            for offset, (col, item) in enumerate(zip(cols, items[row_start:row_start + per_row])):
+                rank = row_start + offset + 1
+                card = h.CardData(rank=rank, title=cat.display_titles[item.index], year=item.year,
+                                  genres=tuple(item.genres), score=item.score,
+                                  contributions=tuple(item.contributions),  # type: ignore[arg-type]
+                                  reasons=tuple((r.kind, r.text) for r in item.reasons),
+                                  llm_rank=item.llm_rank, cf_rank=item.cf_rank, movie_id=item.movie_id,
+                                  blend_rank=item.rank if outcome is not None and outcome.used_llm else None)
+                mid = item.movie_id
+                with col, st.container(border=True, key=f"card-{rank}"):
+                    ui.md(h.movie_card(card, weight_sum=weight_sum))
+                    with st.container(horizontal=True, key=f"react-{mid}", gap=None):
+                        st.button("", key=f"like-{mid}", icon=":material/thumb_up:", type="tertiary",
+                                  help="More like this (👍)", on_click=_react, args=(mid, "like"))
+                        st.button("", key=f"dislike-{mid}", icon=":material/thumb_down:", type="tertiary",
+                                  help="Not for me (👎)", on_click=_react, args=(mid, "dislike"))
+                        st.button("Seen", key=f"seen-{mid}", icon=":material/visibility:", type="tertiary",
+                                  help="Seen it — don't show it again", on_click=_react, args=(mid, "seen"))
+    reaction = session.last_reaction
+    if "started" in reaction:
+        reaction["list_ms"] = (time.perf_counter() - reaction["started"]) * 1000
+    # The panel beside the list is drawn after it: a reaction's new list goes out first.
+    with panel_col, st.container(key="live_panel"):
+        _live_panel(session, sliders, effective, auto)
+    with stage3_box:
+        _stage3(final, k, effective)
     with st.expander("Score breakdown chart", icon=":material/bar_chart:"):
         labels = [item.label for item in final.items]
         st.plotly_chart(charts.contribution_bar(labels, [it.contributions[0] for it in final.items],
@@ -367,17 +617,25 @@ def blend_view() -> None:
                                                 [it.contributions[2] for it in final.items]),
                         config={"displayModeBar": False}, key="contribution_bar", theme=None)
     foot = st.columns([1.2, 4], vertical_alignment="center")
-    csv = pd.DataFrame([{"rank": it.rank, "movie_id": it.movie_id, "title": it.label, "genres": "|".join(it.genres),
+    csv = pd.DataFrame([{"rank": n, "movie_id": it.movie_id, "title": it.label, "genres": "|".join(it.genres),
                          "score": round(it.score, 4), "alpha_r": round(it.contributions[0], 4),
                          "beta_s": round(it.contributions[1], 4), "gamma_b": round(it.contributions[2], 4),
-                         "why": it.explanation} for it in final.items]).to_csv(index=False)
+                         "why": it.explanation} for n, it in enumerate(items, 1)]).to_csv(index=False)
     foot[0].download_button("Download the list (CSV)", csv, file_name="firstreel-recommendations.csv",
                             mime="text/csv", icon=":material/download:", key="download_list", on_click="ignore")
     total_ms = (time.perf_counter() - started) * 1000
-    ui.md(f'<div class="fr-timing" id="blend-timing">Re-blended in {reblend_ms:.1f} ms · stages 3–4 '
-          f'rendered in {total_ms:.0f} ms (server)</div>')
+    timing = (f'<div class="fr-timing" id="blend-timing">Re-blended in {reblend_ms:.1f} ms · stages 3–4 '
+              f'rendered in {total_ms:.0f} ms (server)</div>')
+    if "started" in reaction:
+        reaction["page_ms"] = (time.perf_counter() - reaction["started"]) * 1000
+    if "page_ms" in reaction:
+        timing += (f'<div class="fr-timing" id="react-timing">Last reaction: engine {reaction["engine_ms"]:.0f} ms '
+                   f'· list updated in {reaction["list_ms"]:.0f} ms · stages 3–4 done in {reaction["page_ms"]:.0f} ms '
+                   '(server)</div>')
+    ui.md(timing)
 
 
 ui.register_weight_fragment("blend")
 blend_view()
 st.page_link(ui.PAGES["compare"], label="See how this list compares with the baselines", icon=":material/compare_arrows:")
+ui.show_latency()

@@ -37,7 +37,7 @@ COMPONENT_STYLE: dict[str, tuple[str, str]] = {
     "keywords": ("Keyword", "#0EA5E9"),
     "era": ("Era", "#F59E0B"),
     "feedback": ("Reactions", "#EC4899"),
-    "adapter": ("Adapter", "#CBD5E1"),
+    "adapter": ("Trained adapter", "#A16207"),
     "disliked_genres": ("Disliked genre", "#EF4444"),
     "disliked_keywords": ("Disliked keyword", "#F97316"),
     "disliked_titles": ("Disliked title", "#DB2777"),
@@ -45,7 +45,7 @@ COMPONENT_STYLE: dict[str, tuple[str, str]] = {
 
 #: Systems of the Compare page, in display order, with their colours.
 SYSTEM_COLORS = {"random": "#CBD5E1", "popularity": "#94A3B8", "llm": "#A5B4FC", "cf": "#5EEAD4",
-                 "blend": ACCENT}
+                 "blend": ACCENT, "blend-auto": "#7C3AED", "blend-tuned": "#3730A3"}
 
 
 #: A small template of our own: plotly's named templates cost ~25 ms to apply per figure.
@@ -172,8 +172,59 @@ def genre_interest_bar(affinity: Sequence[tuple[str, float]], *, liked: Sequence
                    yaxis={"showgrid": False})
 
 
-def relevance_bar(labels: Sequence[str], components: Mapping[str, Sequence[float]],
-                  totals: Sequence[float]) -> go.Figure:
+def interest_distribution(current: Sequence[tuple[str, float]],
+                          previous: Sequence[tuple[str, float]] | None = None, *, top: int = 8,
+                          by: str = "share", avoided: Sequence[str] = ()) -> go.Figure:
+    """The estimated interest distribution (shares summing to 1) as horizontal bars.
+
+    ``by="share"`` keeps the ``top`` largest, largest on top (genres); ``by="name"`` keeps
+    every entry in name order, earliest on top (decades). With ``previous`` (the
+    distribution before the last reaction) each bar gets a dark tick where it was and its
+    label the change in points, so the chart visibly moves with each reaction. Entries in
+    ``avoided`` (genres the request said no to) are drawn red.
+    """
+    rows = [(str(n), float(v)) for n, v in current if v is not None and math.isfinite(float(v))]
+    before = {str(n): float(v) for n, v in (previous or ()) if v is not None and math.isfinite(float(v))}
+    avoided_set = set(avoided)
+    if by == "name":
+        rows = sorted(rows)
+    else:
+        rows = sorted(rows, key=lambda nv: -nv[1])[:top]
+    if not rows:
+        return empty_figure("No interest signal yet", height=160)
+    rows.reverse()                      # plotly draws the first row at the bottom
+    names = [n for n, _ in rows]
+    values = [v for _, v in rows]
+    colors = [BAD if n in avoided_set else ACCENT for n in names]
+    text = []
+    for n, v in rows:
+        label = f" {v:.0%}"           # a leading space keeps the label clear of a tick
+        if previous is not None:
+            delta = (v - before.get(n, 0.0)) * 100
+            if abs(delta) >= 0.5:
+                label += f" {'▲' if delta > 0 else '▼'}{abs(delta):.0f}"
+        text.append(label)
+    was = [before.get(n, 0.0) for n in names] if previous is not None else values
+    data: list[dict] = [{
+        "type": "bar", "orientation": "h", "x": values, "y": names, "name": "now",
+        "marker": {"color": colors}, "hovertemplate": "%{y}: %{x:.1%}<extra></extra>"}]
+    if previous is not None:
+        data.append({"type": "scatter", "mode": "markers", "x": was, "y": names,
+                     "name": "before your last reaction",
+                     "marker": {"symbol": "line-ns", "size": 14, "line": {"width": 2.5, "color": TEXT}},
+                     "hovertemplate": "%{y} before: %{x:.1%}<extra></extra>"})
+    # Labels sit right of both the bar and its tick, so they never collide with either.
+    data.append({"type": "scatter", "mode": "text", "x": [max(v, w) for v, w in zip(values, was)], "y": names,
+                 "text": text, "textposition": "middle right", "showlegend": False, "hoverinfo": "skip",
+                 "cliponaxis": False, "textfont": {"color": MUTED, "size": 12}})
+    top_value = max(values + was + [0.01])
+    return _figure(data, height=_bar_height(len(rows), per_bar=24, extra=20, minimum=120), show_legend=False,
+                   xaxis={"visible": False, "showgrid": False, "range": [0, top_value * 1.45]},
+                   yaxis={"showgrid": False, "tickfont": {"size": 12}}, bargap=0.32)
+
+
+def relevance_bar(labels: Sequence[str], components: Mapping[str, Sequence[float] | np.ndarray],
+                  totals: Sequence[float] | np.ndarray) -> go.Figure:
     """Top LLM candidates: each bar is ``r`` split into its weighted terms (best on top).
 
     ``components`` maps a term name (``RelevanceScores.components`` keys) to one value per
@@ -275,7 +326,7 @@ def contribution_bar(labels: Sequence[str], alpha_r: Sequence[float], beta_s: Se
 
 # --------------------------------------------------------------------------- Compare page
 
-def overlap_heatmap(systems: Sequence[str], matrix: Sequence[Sequence[float]]) -> go.Figure:
+def overlap_heatmap(systems: Sequence[str], matrix: Sequence[Sequence[float]] | np.ndarray) -> go.Figure:
     """Pairwise overlap of the systems' lists (share of shared items, 0–1)."""
     z = np.asarray(matrix, dtype=float)
     if z.size == 0:
@@ -336,6 +387,55 @@ def metric_bars(systems: Sequence[str], values: Sequence[float | None], *, title
     return _figure([trace], height=230, show_legend=False, title=title,
                    yaxis={"visible": False, "range": [0, (top or 1.0) * 1.3]},
                    xaxis={"showgrid": False, "tickfont": {"size": 12, "color": TEXT}})
+
+
+def warmup_curves(curves: Mapping[str, Sequence[tuple[int, float, float, float]]], *, metric: str,
+                  labels: Mapping[str, str] | None = None, colors: Mapping[str, str] | None = None,
+                  bands: Sequence[str] | None = None, dashed: Sequence[str] = ()) -> go.Figure:
+    """Quality after ``n`` reactions, one line per system (``(n, value, lo, hi)`` points).
+
+    A 95 % interval, when the points carry one (finite ``lo``/``hi``), is a light band —
+    for every system, or only those in ``bands``. Systems in ``dashed`` (variants of
+    another line) are dashed. The blend is drawn last, on top, and thicker.
+    """
+    systems = [s for s in curves if curves[s]]
+    if not systems:
+        return empty_figure("No warm-up curves")
+    systems.sort(key=lambda s: s == "blend")
+    data: list[dict] = []
+    for system in systems:
+        points = sorted(curves[system], key=lambda p: p[0])
+        name = (labels or {}).get(system, system)
+        color = (colors or {}).get(system, ACCENT_SOFT)
+        xs = [int(p[0]) for p in points]
+        ys = [float(p[1]) for p in points]
+        band = [(x, float(p[2]), float(p[3])) for x, p in zip(xs, points)
+                if math.isfinite(float(p[2])) and math.isfinite(float(p[3]))]
+        if len(band) >= 2 and (bands is None or system in bands):
+            data.append({"type": "scatter", "mode": "lines", "showlegend": False, "hoverinfo": "skip",
+                         "x": [b[0] for b in band] + [b[0] for b in reversed(band)],
+                         "y": [b[2] for b in band] + [b[1] for b in reversed(band)],
+                         "fill": "toself", "fillcolor": _rgba(color, 0.14), "line": {"width": 0},
+                         "name": f"{name} 95% interval"})
+        wide = system == "blend"
+        data.append({"type": "scatter", "mode": "lines+markers", "x": xs, "y": ys, "name": name,
+                     "line": {"color": color, "width": 3.2 if wide else 2,
+                              "dash": "dash" if system in dashed else "solid"},
+                     "marker": {"color": color, "size": 9 if wide else 7, "line": {"width": 1, "color": "white"}},
+                     "hovertemplate": f"{name} after %{{x}} reactions: {metric} %{{y:.4f}}<extra></extra>"})
+    steps = sorted({int(p[0]) for s in systems for p in curves[s]})
+    return _figure(data, height=340, show_legend=False,
+                   xaxis={"title": "reactions so far", "tickvals": steps, "zeroline": False,
+                          "showgrid": False},
+                   yaxis={"title": metric, "rangemode": "tozero", "tickfont": {"color": MUTED}})
+
+
+def _rgba(color: str, alpha: float) -> str:
+    c = color.lstrip("#")
+    if len(c) != 6:
+        return f"rgba(79,70,229,{alpha})"
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 # --------------------------------------------------------------------------- Tune page

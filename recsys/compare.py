@@ -16,7 +16,12 @@ weights give without CF (β = 0): *promoted* and *demoted* items moved within it
 
 Results files written by ``python -m recsys evaluate --json`` and ``python -m recsys
 sweep`` are parsed by :func:`evaluation_table` and :func:`read_sweep`; :func:`sweep_rows`
-computes the same grid on the fly for a sample of requests.
+computes the same grid on the fly for a sample of requests. The warm-up protocol's file
+(``evaluate --protocol warmup``: quality after ``n`` reactions) is read by
+:func:`warmup_curves`.
+
+What the trained adapter changes in ``r`` (:func:`top_changes`): the adapter's term is
+additive, ``r = r⁰ + t``, so the ranking without it is the ranking of ``r − t``.
 """
 
 from __future__ import annotations
@@ -40,10 +45,12 @@ SYSTEM_LABELS = {
     "llm": "LLM only (r)",
     "cf": "CF only (s)",
     "blend": "Blend",
+    "blend-auto": "Blend, auto weights",
 }
 
 #: Short names for chart axes.
-SYSTEM_SHORT = {"random": "Random", "popularity": "Popularity", "llm": "LLM", "cf": "CF", "blend": "Blend"}
+SYSTEM_SHORT = {"random": "Random", "popularity": "Popularity", "llm": "LLM", "cf": "CF", "blend": "Blend",
+                "blend-auto": "Blend (auto)"}
 
 _METRIC_NAMES = {"recall": "Recall", "ndcg": "NDCG", "hr": "HR", "mrr": "MRR", "precision": "Precision",
                  "map": "MAP", "hit": "Hit rate", "coverage": "Coverage", "novelty": "Novelty",
@@ -271,6 +278,126 @@ def evaluation_subsets(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
             if isinstance(sub, Mapping) and isinstance(sub.get("systems"), Mapping) and sub["systems"]:
                 out[str(name)] = sub
     return out
+
+
+WARMUP_PROTOCOL = "warmup"
+WARMUP_METRIC = "recall@10"
+
+
+def is_warmup(data: Mapping[str, Any], name: str = "") -> bool:
+    """True for the warm-up protocol's results (shown as curves, not in the benchmark table)."""
+    return str(data.get("protocol", "")).lower() == WARMUP_PROTOCOL or name == "evaluation-warmup.json"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+        return None
+    return float(value)
+
+
+def _bounds(value: Any) -> tuple[float, float]:
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
+        lo, hi = _number(value[0]), _number(value[1])
+        if lo is not None and hi is not None:
+            return lo, hi
+    return math.nan, math.nan
+
+
+def warmup_curves(data: Mapping[str, Any]) -> dict[str, list[tuple[int, float, float, float]]]:
+    """``{system: [(n reactions, value, lo, hi), …]}`` from a warm-up results file, by ``n``.
+
+    Each system holds ``"curve": {"0": value, "1": …}``; a point may also be an object
+    (``{"value" | "mean" | <metric>: v, "ci95": [lo, hi]}``) and the interval may sit in the
+    system's ``"ci95"`` (or ``"curve_ci95"``) keyed like the curve. Non-numeric steps and
+    values are skipped; intervals are NaN when absent. Known systems come first in
+    :data:`SYSTEMS` order.
+    """
+    raw_systems = data.get("systems")
+    systems: Mapping[str, Any] = raw_systems if isinstance(raw_systems, Mapping) else {}
+    metric = str(data.get("metric") or WARMUP_METRIC)
+    out: dict[str, list[tuple[int, float, float, float]]] = {}
+    order = [s for s in SYSTEMS if s in systems] + [s for s in systems if s not in SYSTEMS]
+    for system in order:
+        entry = systems[system]
+        curve = entry.get("curve") if isinstance(entry, Mapping) else None
+        if not isinstance(curve, Mapping):
+            continue
+        cis: Mapping[str, Any] = {}
+        for key in ("ci95", "curve_ci95"):
+            if isinstance(entry.get(key), Mapping):
+                cis = entry[key]
+                break
+        points = []
+        for step, raw in curve.items():
+            try:
+                n = int(str(step))
+            except ValueError:
+                continue
+            lo, hi = _bounds(cis.get(str(step)))
+            if isinstance(raw, Mapping):
+                value = next((_number(raw.get(k)) for k in ("value", "mean", metric) if _number(raw.get(k)) is not None),
+                             None)
+                if "ci95" in raw:
+                    lo, hi = _bounds(raw["ci95"])
+            else:
+                value = _number(raw)
+            if value is not None and n >= 0:
+                points.append((n, value, lo, hi))
+        if points:
+            out[str(system)] = sorted(points)
+    return out
+
+
+# ----------------------------------------------------------------------------- adapter
+
+def top_changes(scores: np.ndarray, other: np.ndarray, n: int, excluded: np.ndarray | None = None
+                ) -> tuple[list[int], list[int]]:
+    """``(entered, left)``: items in the top ``n`` of ``scores`` but not of ``other``, and back.
+
+    Both are item indices in rank order; ``excluded`` items never count.
+    """
+    a = np.asarray(scores, dtype=np.float64)
+    b = np.asarray(other, dtype=np.float64)
+    if excluded is not None and len(excluded):
+        a = np.where(excluded, -np.inf, a)
+        b = np.where(excluded, -np.inf, b)
+    top_a = [int(i) for i in np.argsort(-a, kind="stable")[:n] if np.isfinite(a[i])]
+    top_b = [int(i) for i in np.argsort(-b, kind="stable")[:n] if np.isfinite(b[i])]
+    set_a, set_b = set(top_a), set(top_b)
+    return [i for i in top_a if i not in set_b], [i for i in top_b if i not in set_a]
+
+
+def adapter_facts(report: Mapping[str, Any], weight: float) -> list[tuple[str, str]]:
+    """What the Data & about page says about a trained adapter: ``(label, value)`` pairs from
+    its training report (missing fields are left out, never invented)."""
+    facts: list[tuple[str, str]] = [("weight λ in r", f"{weight:g}")]
+    users = _number(report.get("training_users"))
+    texts = _number(report.get("training_texts"))
+    if users is not None:
+        facts.append(("training users", f"{int(users):,}"))
+    if texts is not None:
+        facts.append(("training descriptions", f"{int(texts):,}"))
+    params = _number(report.get("trainable_parameters"))
+    if params is not None:
+        facts.append(("trainable parameters", f"{params / 1e6:.2f} M" if params >= 1e5 else f"{int(params):,}"))
+    loss = _number(report.get("final_val_loss"))
+    if loss is not None:
+        facts.append(("validation loss", f"{loss:.3f}"))
+    recall = report.get("val_recall@10")
+    if isinstance(recall, Mapping):
+        with_it = _number(recall.get(f"lambda={weight:g}"))
+        without = _number(recall.get("lambda=0"))
+        if with_it is not None:
+            text = f"{with_it:.3f}"
+            if without is not None and weight != 0:
+                text += f" (λ = 0: {without:.3f})"
+            facts.append(("validation Recall@10", text))
+    elif (value := _number(recall)) is not None:
+        facts.append(("validation Recall@10", f"{value:.3f}"))
+    seconds = _number(report.get("seconds"))
+    if seconds is not None:
+        facts.append(("training time", f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"))
+    return facts
 
 
 SWEEP_WEIGHTS = ("alpha", "beta", "gamma")

@@ -32,6 +32,9 @@ def test_every_builder_returns_a_serialisable_figure_with_the_shared_look() -> N
         charts.long_tail([10, 5, 1, 0]),
         charts.genre_counts({"Drama": 3, "Comedy": 2}),
         charts.movies_per_decade([1994, 1999, 2001]),
+        charts.interest_distribution([("Sci-Fi", 0.6), ("Drama", 0.4)], [("Sci-Fi", 0.5)]),
+        charts.warmup_curves({"blend": [(0, 0.05, 0.04, 0.06), (1, 0.08, float("nan"), float("nan"))]},
+                             metric="Recall@10"),
     ]
     for fig in figures:
         assert isinstance(fig, go.Figure)
@@ -45,7 +48,7 @@ def test_empty_inputs_give_a_figure_that_says_so() -> None:
                 charts.contribution_bar([], [], [], []), charts.overlap_heatmap([], []),
                 charts.benchmark_bar([], [], metric="x"), charts.weight_grid([], [], [], metric="x"),
                 charts.rating_histogram([]), charts.long_tail([]), charts.genre_counts({}),
-                charts.movies_per_decade([0, 0])):
+                charts.movies_per_decade([0, 0]), charts.interest_distribution([]), charts.warmup_curves({}, metric="x")):
         assert len(fig.data) == 0
         assert fig.layout.annotations and fig.layout.annotations[0].text
 
@@ -178,3 +181,65 @@ def test_genre_counts_and_decades() -> None:
 def test_shorten_keeps_short_labels() -> None:
     assert charts.shorten("Heat (1995)") == "Heat (1995)"
     assert charts.shorten("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_interest_distribution_keeps_the_top_genres_largest_on_top() -> None:
+    shares = [("Drama", 0.1), ("Sci-Fi", 0.5), ("Thriller", 0.25), ("Comedy", 0.1), ("War", 0.05)]
+    fig = charts.interest_distribution(shares, top=3, avoided=["Comedy", "Drama"])
+    bar = fig.data[0]
+    assert list(bar.y) == ["Drama", "Thriller", "Sci-Fi"]            # largest drawn on top (last)
+    assert dict(zip(bar.y, bar.marker.color)) == {"Drama": charts.BAD, "Thriller": charts.ACCENT,
+                                                 "Sci-Fi": charts.ACCENT}
+    labels = fig.data[-1]
+    assert [t.strip() for t in labels.text] == ["10%", "25%", "50%"]
+    assert all(t.name != "before your last reaction" for t in fig.data)    # no previous: no ticks
+
+
+def test_interest_distribution_shows_where_each_share_was_before() -> None:
+    before = [("Sci-Fi", 0.75), ("Action", 0.05)]
+    now = [("Sci-Fi", 0.62), ("Action", 0.13), ("Drama", 0.05)]
+    fig = charts.interest_distribution(now, before)
+    by_name = {t.name: t for t in fig.data}
+    ticks = by_name["before your last reaction"]
+    assert dict(zip(ticks.y, ticks.x)) == {"Drama": 0.0, "Action": 0.05, "Sci-Fi": 0.75}
+    labels = {y: t.strip() for y, t in zip(fig.data[-1].y, fig.data[-1].text)}
+    assert labels == {"Sci-Fi": "62% ▼13", "Action": "13% ▲8", "Drama": "5% ▲5"}
+    # Labels sit right of the bar or the tick, whichever is further out.
+    assert dict(zip(fig.data[-1].y, fig.data[-1].x))["Sci-Fi"] == 0.75
+    assert fig.layout.xaxis.range[1] > 0.75
+
+
+def test_interest_distribution_by_name_orders_decades_in_time() -> None:
+    fig = charts.interest_distribution([("2000s", 0.2), ("1990s", 0.7), ("1980s", 0.1)], by="name")
+    assert list(fig.data[0].y) == ["2000s", "1990s", "1980s"]           # 1980s on top, 2000s at the bottom
+
+
+def test_warmup_curves_draw_a_line_per_system_and_bands_where_intervals_exist() -> None:
+    nan = float("nan")
+    curves = {"blend": [(0, 0.05, 0.04, 0.06), (3, 0.1, 0.08, 0.12), (1, 0.07, 0.06, 0.08)],
+              "random": [(0, 0.001, nan, nan), (3, 0.001, nan, nan)]}
+    fig = charts.warmup_curves(curves, metric="Recall@10", labels={"blend": "Blend", "random": "Random"},
+                               colors={"blend": charts.ACCENT, "random": "#CBD5E1"})
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    assert [t.name for t in lines] == ["Random", "Blend"]              # the blend is drawn last, on top
+    blend = lines[-1]
+    assert list(blend.x) == [0, 1, 3] and list(blend.y) == [0.05, 0.07, 0.1]
+    assert blend.line.width > lines[0].line.width
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 1 and list(bands[0].x) == [0, 1, 3, 3, 1, 0]      # along the top, back along the bottom
+    assert list(bands[0].y) == [0.06, 0.08, 0.12, 0.08, 0.06, 0.04]
+    assert list(fig.layout.xaxis.tickvals) == [0, 1, 3]
+
+
+def test_the_adapter_term_has_its_own_label() -> None:
+    fig = charts.relevance_bar(["A (1999)"], {"similarity": [0.5], "adapter": [0.1]}, [0.6])
+    assert [t.name for t in fig.data] == ["Text similarity", "Trained adapter", "r"]
+
+
+def test_warmup_curves_can_limit_bands_and_dash_variants() -> None:
+    curves = {"blend": [(0, 0.05, 0.04, 0.06), (1, 0.07, 0.06, 0.08)],
+              "blend-auto": [(0, 0.05, 0.04, 0.06), (1, 0.09, 0.08, 0.1)]}
+    fig = charts.warmup_curves(curves, metric="Recall@10", bands=("blend",), dashed=("blend-auto",))
+    assert len([t for t in fig.data if t.fill == "toself"]) == 1
+    dash = {t.name: t.line.dash for t in fig.data if t.mode == "lines+markers"}
+    assert dash == {"blend-auto": "dash", "blend": "solid"}

@@ -77,6 +77,7 @@ def test_cf_adjustments_of_identical_rankings_are_all_same() -> None:
 def test_labels() -> None:
     assert compare.system_label("llm") == "LLM only (r)"
     assert compare.system_label("blend-tuned") == "Blend Tuned"
+    assert compare.system_label("blend-auto") == "Blend, auto weights"
     assert compare.system_short("cf") == "CF"
     assert compare.metric_label("ndcg@10") == "NDCG@10"
     assert compare.metric_label("mrr") == "MRR"
@@ -190,3 +191,48 @@ def test_sweep_rows_reblends_each_request_per_grid_point() -> None:
     assert list(frame["recall@1"]) == [1.0, 0.0]
     assert list(frame["mrr"]) == [1.0, 0.5]
     assert isinstance(frame, pd.DataFrame)
+
+
+def test_warmup_curves_read_plain_and_detailed_points() -> None:
+    data = {"protocol": "warmup", "systems": {
+        "cf": {"curve": {"0": 0.0, "10": 0.15, "3": 0.1, "1": 0.06}},
+        "blend": {"curve": {"0": 0.05, "1": 0.08, "x": 0.3, "3": "n/a"}, "ci95": {"0": [0.04, 0.06], "1": [None, 1]}},
+        "llm": {"curve": {"0": {"value": 0.04, "ci95": [0.03, 0.05]}, "5": {"recall@10": 0.045}}},
+        "popularity": {"recall@10": 0.03},                               # no curve: left out
+    }}
+    curves = compare.warmup_curves(data)
+    assert list(curves) == ["llm", "cf", "blend"]                        # SYSTEMS order
+    assert [p[:2] for p in curves["cf"]] == [(0, 0.0), (1, 0.06), (3, 0.1), (10, 0.15)]
+    blend = curves["blend"]
+    assert [p[:2] for p in blend] == [(0, 0.05), (1, 0.08)]              # bad steps and values skipped
+    assert blend[0][2:] == (0.04, 0.06) and all(math.isnan(v) for v in blend[1][2:])
+    assert curves["llm"][0] == (0, 0.04, 0.03, 0.05) and curves["llm"][1][:2] == (5, 0.045)
+    assert compare.warmup_curves({"systems": "nope"}) == {}
+
+
+def test_warmup_files_are_told_apart_from_benchmarks() -> None:
+    assert compare.is_warmup({"protocol": "warmup"})
+    assert compare.is_warmup({}, "evaluation-warmup.json")
+    assert not compare.is_warmup({"protocol": "redial"}, "evaluation-redial.json")
+
+
+def test_top_changes_compare_two_rankings() -> None:
+    with_term = np.array([0.9, 0.8, 0.1, 0.7, 0.2])
+    without = np.array([0.9, 0.1, 0.8, 0.7, 0.2])
+    entered, left = compare.top_changes(with_term, without, 2)
+    assert entered == [1] and left == [2]
+    excluded = np.array([True, False, False, False, False])
+    assert compare.top_changes(with_term, without, 2, excluded) == ([1], [2])
+    assert compare.top_changes(with_term, with_term, 3) == ([], [])
+
+
+def test_adapter_facts_come_from_the_report_only() -> None:
+    report = {"training_users": 390, "training_texts": 3900, "trainable_parameters": 712_345,
+              "final_val_loss": 7.3456, "seconds": 200.0,
+              "val_recall@10": {"lambda=0": 0.081, "lambda=0.5": 0.094, "best_lambda": 1.0}}
+    facts = dict(compare.adapter_facts(report, 0.5))
+    assert facts == {"weight λ in r": "0.5", "training users": "390", "training descriptions": "3,900",
+                     "trainable parameters": "0.71 M", "validation loss": "7.346",
+                     "validation Recall@10": "0.094 (λ = 0: 0.081)", "training time": "3.3 min"}
+    assert dict(compare.adapter_facts({}, 1.0)) == {"weight λ in r": "1"}
+    assert dict(compare.adapter_facts({"val_recall@10": 0.12}, 1.0))["validation Recall@10"] == "0.120"

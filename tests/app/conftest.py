@@ -65,3 +65,29 @@ def markdown_text(at) -> str:  # type: ignore[no-untyped-def]
 def card_ids(at) -> list[int]:  # type: ignore[no-untyped-def]
     """movieIds of the recommendation cards, in rank order."""
     return [int(m) for m in re.findall(r'class="fr-card" data-movie-id="(\d+)"', markdown_text(at))]
+
+
+def all_text(at) -> str:  # type: ignore[no-untyped-def]
+    """Every element the app rendered — main area and sidebar, labels, help texts, chart
+    specs — as one string (each element's protobuf in text form, unescaped)."""
+    parts: list[str] = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return html.unescape("\n".join(parts))
+
+
+def chart_spec(at, key: str) -> dict:  # type: ignore[no-untyped-def]
+    """The plotly figure (JSON spec) of the chart with ``key``."""
+    import json
+
+    for chart in at.get("plotly_chart"):
+        if chart.proto.id.endswith(f"-{key}"):
+            return json.loads(chart.proto.spec)
+    raise AssertionError(f"no plotly chart with key {key!r}")

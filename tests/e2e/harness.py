@@ -199,6 +199,42 @@ class AppPage:
         # The slider commits its value after a short debounce: wait for the rerun to start.
         self.settle(started_grace=3.0)
 
+    def scroll_to(self, selector: str) -> None:
+        """Scroll the main area so ``selector`` sits at the top of the viewport."""
+        self.page.eval_on_selector(selector, "e => e.scrollIntoView({block: 'start'})")
+        self.page.wait_for_timeout(300)
+
+    def card_ids(self) -> list[str]:
+        """movieIds of the recommendation cards on screen, in rank order."""
+        return [str(v) for v in self.page.eval_on_selector_all(
+            ".fr-card", "cards => cards.map(c => c.getAttribute('data-movie-id'))")]
+
+    def react(self, kind: str, movie_id: str, *, timeout: float = 30.0) -> None:
+        """Click 👍 (``like``), 👎 (``dislike``) or "seen it" (``seen``) on a card and wait until
+        that card has left the list and the app is idle."""
+        self.page.locator(f".st-key-{kind}-{movie_id} button").first.click()
+        self.page.wait_for_function(
+            "(id) => !document.querySelector(`.fr-card[data-movie-id='${id}']`)", arg=movie_id,
+            timeout=timeout * 1000)
+        self.settle(timeout=timeout)
+
+    def reaction_timing(self) -> tuple[float, float, float] | None:
+        """The server-side (engine ms, list updated ms, stages 3–4 done ms) of the last reaction."""
+        loc = self.page.locator("#react-timing")
+        if not loc.count():
+            return None
+        match = re.search(r"engine ([\d.]+) ms · list updated in ([\d.]+) ms · stages 3–4 done in ([\d.]+) ms",
+                          loc.first.inner_text())
+        return (float(match.group(1)), float(match.group(2)), float(match.group(3))) if match else None
+
+    def reaction_settled_ms(self) -> float | None:
+        """Server-side ms from the last reaction until stage 2, the last fragment to rerun, was done."""
+        loc = self.page.locator("#react-all-timing")
+        if not loc.count():
+            return None
+        value = loc.first.get_attribute("data-ms")
+        return float(value) if value else None
+
     def blend_timing(self) -> tuple[float, float] | None:
         """The server-side (re-blend ms, stages 3-4 render ms) the Recommend page reports."""
         loc = self.page.locator("#blend-timing")

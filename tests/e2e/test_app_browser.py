@@ -32,7 +32,7 @@ def _results_dir(folder: Path) -> Path:
     repository)."""
     folder.mkdir(parents=True, exist_ok=True)
     real = Path(os.environ.get("RECSYS_RESULTS_DIR") or ROOT / "assets" / "results")
-    for name in ("evaluation-redial.json", "sweep-redial.csv"):
+    for name in ("evaluation-redial.json", "evaluation-warmup.json", "sweep-redial.csv"):
         if (real / name).exists():
             shutil.copy(real / name, folder / name)
     if not (folder / "evaluation-redial.json").exists():
@@ -41,6 +41,14 @@ def _results_dir(folder: Path) -> Path:
                                 ("blend", 0.1))}
         (folder / "evaluation-redial.json").write_text(json.dumps(
             {"protocol": "redial", "n": 751, "k": 10, "parser": "builtin", "systems": systems}))
+    if not (folder / "evaluation-warmup.json").exists():
+        steps = ["0", "1", "3", "5", "10"]
+        curves = {"random": [0.002] * 5, "popularity": [0.03] * 5, "llm": [0.04, 0.05, 0.06, 0.065, 0.07],
+                  "cf": [0.0, 0.05, 0.09, 0.11, 0.14], "blend": [0.06, 0.08, 0.11, 0.13, 0.16]}
+        (folder / "evaluation-warmup.json").write_text(json.dumps(
+            {"protocol": "warmup", "n": 120, "k": 10,
+             "systems": {s: {"curve": dict(zip(steps, v)),
+                             "ci95": {k: [x * 0.85, x * 1.15] for k, x in zip(steps, v)}} for s, v in curves.items()}}))
     if not (folder / "sweep-redial.csv").exists():
         from recsys.compare import weight_grid
 
@@ -115,6 +123,35 @@ def test_moving_a_slider_reblends_the_list(app: AppPage) -> None:
     assert _cards(app).count() == 10
     _no_exception(app)
     app.screenshot("e2e-02-after-slider")
+
+
+def test_a_like_changes_the_list_at_once(app: AppPage) -> None:
+    page = app.page
+    before = app.card_ids()
+    assert len(before) == 10
+    liked = page.locator(f".fr-card[data-movie-id='{before[0]}'] .fr-card-title").get_attribute("title")
+    app.scroll_to("#stage-4")
+    app.react("like", before[0])
+    after = app.card_ids()
+    assert len(after) == 10 and before[0] not in after and after != before
+    assert page.locator(".fr-history li .fr-history-t").first.inner_text() == liked
+    assert page.locator(".fr-history .fr-moved-in").count() == 1          # what entered the list…
+    assert page.locator(".fr-history .fr-moved-out").count() == 1         # …and what left it
+    assert page.locator(".fr-count-like b").inner_text() == "1"
+    timing = app.reaction_timing()
+    assert timing is not None and timing[1] > 0
+    # The sidebar's latency follows the reaction.
+    assert "after liked" in page.inner_text("[data-testid='stSidebar']")
+    _no_exception(app)
+    page.wait_for_timeout(300)
+    app.screenshot("e2e-10-after-like", full_page=False)
+    # The live panel stays in view beside the cards while the list scrolls (sticky).
+    page.locator(".fr-card").nth(7).scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = page.locator(".st-key-live_panel").bounding_box()
+    assert box is not None and 0 <= box["y"] < 900
+    app.screenshot("e2e-10-after-like-scrolled", full_page=False)
+    app.screenshot("e2e-10-after-like-full")
 
 
 def test_chinese_example_prompt(app: AppPage) -> None:
