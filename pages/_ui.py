@@ -478,41 +478,16 @@ def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int
 
 # --------------------------------------------------------------------------- live sessions
 
-class _Parsed:
-    """An intent parser that returns an intent parsed (and timed) before."""
-
-    name = "parsed"
-
-    def __init__(self, intent: Any) -> None:
-        self.intent = intent
-
-    def parse(self, text: str) -> Any:
-        return self.intent
-
-
 @dataclass
 class PageSession(LiveSession):
-    """A :class:`LiveSession` with the Recommend page's extras: the movies picked in "Movies
-    you already know" and the adapter toggle go into every run, and the interest
-    distribution before the last reaction is kept for the chart."""
+    """A :class:`LiveSession` with the Recommend page's bookkeeping: the session key, the
+    measured parse time, the interest distribution before the last reaction (for the chart)
+    and the last reaction."""
 
-    liked_picks: tuple[int, ...] = ()
-    disliked_picks: tuple[int, ...] = ()
-    use_adapter: bool = True
     key: str = ""
     parse_ms: float = 0.0
     previous_interest: Any = None
     last_reaction: dict[str, Any] = field(default_factory=dict)
-
-    def _run(self) -> Any:
-        return self.recommender.recommend(self.current_intent(), self.effective_weights, self.k,
-                                          liked=self.liked_picks, disliked=self.disliked_picks, seen=self.seen,
-                                          use_adapter=self.use_adapter)
-
-    def refresh(self) -> Any:
-        """Run the pipeline again (e.g. after the adapter toggle), keeping every reaction."""
-        self.result = self._run()
-        return self.result
 
     def apply(self, weights: tuple[float, float, float], k: int, auto: bool) -> None:
         """Follow the sliders, the list length and the auto toggle (a re-blend only)."""
@@ -547,7 +522,7 @@ def live_session(rec: Any, text: str, liked: tuple[int, ...], disliked: tuple[in
         return session
     intent, parse_ms, _ = parse_timed(rec, text, state, fresh=fresh)
     start = BlendWeights(*w) if sum(w) > 0 else BlendWeights(*DEFAULT_WEIGHTS)
-    session = PageSession(rec, text, weights=start, k=k, auto=auto, parser=_Parsed(intent),
+    session = PageSession(rec, text, weights=start, k=k, auto=auto, intent=intent,
                           liked_picks=tuple(liked), disliked_picks=tuple(disliked), use_adapter=use_adapter,
                           key=key, parse_ms=parse_ms)
     # The session got a parsed intent: book the parse time (measured once) to stage 1.

@@ -100,11 +100,15 @@ class LiveSession:
     k: int = DEFAULT_K
     auto: bool = False
     parser: Any = None
+    intent: Intent | None = None          #: already parsed ``text`` (skips parsing)
+    liked_picks: tuple[int, ...] = ()     #: movies picked as loved before the first list
+    disliked_picks: tuple[int, ...] = ()  #: movies picked as disliked before the first list
+    use_adapter: bool = True
     reactions: dict[int, str] = field(default_factory=dict)
     history: list[Step] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.base_intent: Intent = self.recommender.parse(self.text, self.parser)
+        self.base_intent: Intent = self.intent or self.recommender.parse(self.text, self.parser)
         self.result: Recommendation = self._run()
 
     # --------------------------------------------------------------------- public
@@ -157,6 +161,11 @@ class LiveSession:
         if auto is not None:
             self.auto = auto
         self.result = self.result.reblend(self.effective_weights, self.k)
+        return self.result
+
+    def refresh(self) -> Recommendation:
+        """Run the stages again with every reaction kept (e.g. after toggling the adapter)."""
+        self.result = self._run()
         return self.result
 
     def reset(self) -> Recommendation:
@@ -223,7 +232,8 @@ class LiveSession:
 
     def _run(self) -> Recommendation:
         return self.recommender.recommend(self.current_intent(), self.effective_weights, self.k,
-                                          seen=self.seen)
+                                          liked=self.liked_picks, disliked=self.disliked_picks,
+                                          seen=self.seen, use_adapter=self.use_adapter)
 
 
 def _add_shares(scores: Counter[str], groups: Iterable[tuple[str, ...]], weight: float) -> None:

@@ -298,10 +298,11 @@ class Recommender:
         t0 = time.perf_counter()
         weights = _as_weights(weights if weights is not None else self.config.weights)
         k = _check_k(k)
-        intent = text if isinstance(text, Intent) else self.parse(text, parser)
+        parsed_here = not isinstance(text, Intent)
+        intent = self.parse(text, parser) if parsed_here else text
         t1 = time.perf_counter()
         timings["intent"] = (t1 - t0) * 1000
-        if intent.llm_ms is not None:
+        if parsed_here and intent.llm_ms is not None:
             timings["llm_call"] = intent.llm_ms
 
         query = self.encoder.encode_query(intent.query_text)

@@ -104,3 +104,22 @@ def test_bad_reactions_are_refused_clearly(session):
         session.react(11, "love")
     with pytest.raises(ValueError, match="not in the catalogue"):
         session.react(999999, "like")
+
+
+def test_a_parsed_intent_and_picked_movies_are_used_as_given(tiny_recommender, monkeypatch):
+    intent = tiny_recommender.parse("an animated movie")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a session given an intent must not parse again")
+
+    monkeypatch.setattr(tiny_recommender, "parse", fail)
+    session = LiveSession(tiny_recommender, "an animated movie", intent=intent, k=5,
+                          liked_picks=(11,), disliked_picks=(17,))
+    shown = [i.movie_id for i in session.result.items]
+    assert 11 not in shown and 17 not in shown
+    reasons = [s.reason for s in session.result.seeds]
+    assert "you liked Toy Story (1995)" in reasons and "you disliked Notting Hill (1999)" in reasons
+    session.react(shown[0], "seen")
+    refreshed = session.refresh()
+    assert shown[0] not in [i.movie_id for i in refreshed.items]
+    assert session.reactions == {shown[0]: "seen"}
