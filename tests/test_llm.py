@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,62 +22,15 @@ from recsys.llm import (
     rerank,
     select_parser,
 )
+from tests.chat_server import ChatServer, completion
 from tests.conftest import requires_data
 
 SECRET = "sk-test-SECRET-4242"
 
-Reply = Callable[[dict[str, Any]], tuple[int, Any]]
-
-
-class ChatServer:
-    """Speaks ``POST /v1/chat/completions`` and ``GET /v1/models``; records every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.reply: Reply = lambda body: (200, answer({}))
-        self.delay = 0.0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, payload: Any) -> None:
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def do_GET(self) -> None:
-                self._send(200, {"data": [{"id": "test-model"}]})
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.calls.append({"body": body, "auth": self.headers.get("Authorization")})
-                if server.delay:
-                    time.sleep(server.delay)
-                status, payload = server.reply(body)
-                self._send(status, payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 def answer(content: Any) -> dict[str, Any]:
-    """A chat-completions reply whose message content is ``content`` (JSON-encoded if not str)."""
-    text = content if isinstance(content, str) else json.dumps(content)
-    return {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+    """A chat-completions reply whose message content is ``content``."""
+    return completion(content)
 
 
 @pytest.fixture()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.chat_server import API_KEY, MODEL, chat_server
 from tests.app.conftest import all_text, card_ids, markdown_text
 from tests.app.test_pages import REQUEST, requires_data
+from tests.chat_server import API_KEY, MODEL, chat_server
 
 pytestmark = requires_data
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.app.chat_server import API_KEY, MODEL, ChatServer
+from tests.chat_server import API_KEY, MODEL, ChatServer
 from tests.e2e.harness import AppPage, StreamlitServer, browser, skip_reason
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")

@@ -1,10 +1,11 @@
-"""A real OpenAI-compatible chat-completions server on 127.0.0.1 for the app's LLM tests.
+"""A real OpenAI-compatible chat-completions server on 127.0.0.1, for every LLM test.
 
-Speaks ``GET /v1/models`` (the health check) and ``POST /v1/chat/completions``; records
-every call with its ``Authorization`` header. By default it answers the intent prompt
-with :data:`GOOD_INTENT` and the rerank prompt with :attr:`ChatServer.order` (candidate
-numbers, best first); ``status`` / ``delay`` make it fail or stall. Bounded: it serves
-only while a test holds it and stops on :meth:`close`.
+Speaks ``GET /v1/models`` (the health check) and ``POST /v1/chat/completions`` and records
+each call with its ``Authorization`` header. What it answers is :attr:`ChatServer.reply`,
+``body → (status, payload)`` (a dict is sent as JSON, bytes as they are); the default
+answers the intent prompt with :attr:`ChatServer.intent` and the rerank prompt with
+:attr:`ChatServer.order`, failing with :attr:`status` / :attr:`rerank_status`.
+:attr:`delay` stalls every chat completion. It serves only while a test holds it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,17 +30,28 @@ GOOD_INTENT = {
     "similar_titles": ["Memento (2000)", "Dark City (1998)", "Gattaca (1997)", "A Film That Does Not Exist (1999)"],
 }
 
+Reply = Callable[[dict[str, Any]], tuple[int, Any]]
+
+
+def completion(content: Any) -> dict[str, Any]:
+    """A chat-completions reply whose message is ``content`` (JSON-encoded unless a string)."""
+    text = content if isinstance(content, str) else json.dumps(content)
+    return {"id": "chatcmpl-test", "object": "chat.completion", "model": MODEL,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": text}}]}
+
 
 class ChatServer:
-    """``http://127.0.0.1:<port>/v1``, answering from :attr:`intent` / :attr:`order`."""
+    """``http://127.0.0.1:<port>/v1`` answering with :attr:`reply`."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
         self.intent: dict[str, Any] = dict(GOOD_INTENT)
         self.order: list[int] = [3, 1, 2]
-        self.status = 200              #: HTTP status of chat completions (500: a broken server)
+        self.status = 200              #: HTTP status of intent answers (500: a broken server)
         self.rerank_status = 200
         self.delay = 0.0               #: seconds before a chat completion answers
+        self.reply: Reply = self._scripted
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,7 +59,7 @@ class ChatServer:
                 pass
 
             def _send(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -62,20 +74,11 @@ class ChatServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                system = body["messages"][0]["content"]
-                rerank = "rank movie candidates" in system
-                server.calls.append({"kind": "rerank" if rerank else "intent", "body": body,
+                server.calls.append({"kind": _kind(body), "body": body,
                                      "auth": self.headers.get("Authorization")})
                 if server.delay:
                     time.sleep(server.delay)
-                status = server.rerank_status if rerank else server.status
-                if status != 200:
-                    self._send(status, {"error": {"message": "internal error"}})
-                    return
-                content = {"order": server.order} if rerank else server.intent
-                self._send(200, {"id": "chatcmpl-test", "object": "chat.completion", "model": MODEL,
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": json.dumps(content)}}]})
+                self._send(*server.reply(body))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -83,12 +86,25 @@ class ChatServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="chat-server", daemon=True)
         self._thread.start()
 
+    def _scripted(self, body: dict[str, Any]) -> tuple[int, Any]:
+        rerank = _kind(body) == "rerank"
+        status = self.rerank_status if rerank else self.status
+        if status != 200:
+            return status, {"error": {"message": "internal error"}}
+        return 200, completion({"order": self.order} if rerank else self.intent)
+
     def kinds(self) -> list[str]:
+        """``"intent"`` / ``"rerank"`` per call, in order."""
         return [c["kind"] for c in self.calls]
 
     def close(self) -> None:
+        """Stop serving."""
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _kind(body: dict[str, Any]) -> str:
+    return "rerank" if "rank movie candidates" in body["messages"][0]["content"] else "intent"
 
 
 @contextmanager
