@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.harness import AppPage, StreamlitServer, browser, skip_reason
+from tests.e2e.harness import AppPage, StreamlitServer, browser, skip_reason  # noqa: E402
 
 REQUESTS = [
     "mind-bending sci-fi like Inception, nothing gory, 90s is fine",

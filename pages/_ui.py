@@ -145,7 +145,9 @@ class EngineLoader:
             if self._thread is not None and self._thread.is_alive():
                 return
             self.started = time.perf_counter()
-            self._thread = threading.Thread(target=self._run, name="recsys-app-loader", daemon=True)
+            # Not a daemon: the interpreter waits for it at exit. A daemon thread still inside
+            # torch inference (the warm-up) when the process ends makes it abort().
+            self._thread = threading.Thread(target=self._run, name="recsys-app-loader", daemon=False)
             self._thread.start()
 
     def retry(self) -> None:
@@ -359,12 +361,12 @@ class LLMStatus:
 def llm_status() -> LLMStatus:
     """The configured backend and its health (cached by ``recsys.llm.check_health``)."""
     try:
-        from recsys.llm import LLMSettings, check_health
+        from recsys.llm import LLMSettings, check_health, shared_backend
 
         settings = LLMSettings.from_env()
         if not settings.configured:
             return LLMStatus(False, "No generative LLM configured", "off", "Built-in rules parse every request.")
-        backend = settings.backend()
+        backend = shared_backend(settings)
         if getattr(backend, "name", "") != "openai-compatible":
             return LLMStatus(True, backend.describe(), "ok", "local model, loaded on first use")
         health = check_health(backend)
@@ -378,10 +380,10 @@ def llm_status() -> LLMStatus:
 def llm_backend() -> Any:
     """The configured chat backend (for the optional rerank), or ``None``."""
     try:
-        from recsys.llm import LLMSettings
+        from recsys.llm import LLMSettings, shared_backend
 
         settings = LLMSettings.from_env()
-        return settings.backend() if settings.configured else None
+        return shared_backend(settings) if settings.configured else None
     except Exception:  # noqa: BLE001
         return None
 

@@ -381,23 +381,31 @@ def _rerank(backend: Any, session: Any, items: list[Any]) -> Any:
         return cache[key]
     candidates = [(item.index, f"{item.label} — {', '.join(item.genres)}") for item in items]
     bar = st.progress(0.0, text=f"Asking the LLM to re-order the top {len(items)}…")
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-rerank") as pool:
-        future = pool.submit(rerank, backend, session.text, candidates, budget_seconds=RERANK_BUDGET)
-        while not future.done():
-            elapsed = time.perf_counter() - started
-            bar.progress(min(1.0, elapsed / RERANK_BUDGET),
-                         text=f"Asking the LLM to re-order the top {len(items)}… {elapsed:.1f} s of the "
-                              f"{RERANK_BUDGET:.0f} s budget")
-            time.sleep(0.1)
-    bar.empty()
-    try:
-        outcome = future.result()
-    except Exception as exc:  # noqa: BLE001 - rerank is optional: the blend order stays
-        from recsys.llm import RerankResult
+    from recsys.llm import RerankResult
 
-        outcome = RerankResult(tuple(item.index for item in items), False,
-                               (time.perf_counter() - started) * 1000, f"the rerank failed ({type(exc).__name__})")
+    started = time.perf_counter()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-rerank")
+    future = pool.submit(rerank, backend, session.text, candidates, budget_seconds=RERANK_BUDGET)
+    # The budget is enforced here: a call still running when it is spent is abandoned (its
+    # thread ends at the backend's own timeout) and the blend order stays.
+    while not future.done() and time.perf_counter() - started < RERANK_BUDGET:
+        elapsed = time.perf_counter() - started
+        bar.progress(min(1.0, elapsed / RERANK_BUDGET),
+                     text=f"Asking the LLM to re-order the top {len(items)}… {elapsed:.1f} s of the "
+                          f"{RERANK_BUDGET:.0f} s budget")
+        time.sleep(0.1)
+    pool.shutdown(wait=False)
+    bar.empty()
+    fallback = tuple(item.index for item in items)
+    if not future.done():
+        outcome = RerankResult(fallback, False, (time.perf_counter() - started) * 1000,
+                               f"no answer within the {RERANK_BUDGET:.0f} s budget")
+    else:
+        try:
+            outcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - rerank is optional: the blend order stays
+            outcome = RerankResult(fallback, False, (time.perf_counter() - started) * 1000,
+                                   f"the rerank failed ({type(exc).__name__})")
     cache[key] = outcome
     ui.add_rerank_time(outcome.latency_ms)
     return outcome

@@ -10,16 +10,7 @@ import streamlit as st
 from pages import _html as h
 from pages import _ui as ui
 from recsys import charts
-from recsys.compare import (
-    best_point,
-    metric_columns,
-    metric_label,
-    read_requests,
-    read_sweep,
-    sweep_rows,
-    tidy_sweep,
-    weight_grid,
-)
+from recsys.compare import best_point, metric_columns, metric_label, read_sweep, tidy_sweep
 
 QUICK_SIZES = (50, 100, 200)
 
@@ -44,23 +35,20 @@ def _sweep_store() -> dict[tuple[str, str, int], pd.DataFrame]:
 
 
 def _quick_sweep(_rec: Any, path: str, size: int, _progress: Any = None) -> pd.DataFrame:
-    """The same grid on a seeded sample of development requests, computed here."""
-    requests = read_requests(path, limit=size, seed=0)
-    cat = _rec.catalogue
-    results, targets, named, skipped = [], [], [], []
-    for n, request in enumerate(requests):
-        try:
-            results.append(_rec.recommend(request.text, k=10, explain=False))
-        except Exception:  # noqa: BLE001 - an unusable request is skipped, as in evaluation
-            skipped.append(request.id)
-            continue
-        targets.append(cat.indices(list(request.targets)))
-        named.append(cat.indices(list(request.named)))
-        if _progress is not None:
-            _progress(0.7 * (n + 1) / len(requests), f"Scoring request {n + 1} of {len(requests)}")
-    progress = None if _progress is None else (lambda f, m: _progress(0.7 + 0.3 * f, m))
-    frame = sweep_rows(results, targets, named, weight_grid(0.1), k=10, progress=progress)
-    return frame.assign(n=len(results))
+    """The same grid on a seeded sample of development requests, with the evaluation's own
+    code (``recsys.evaluate``): stage scores once per request, then one blend per point."""
+    import numpy as np
+
+    from recsys.evaluate import collect_stages, load_requests, sweep_rows
+
+    requests = [r for r in load_requests(path) if r.targets]
+    if size < len(requests):
+        pick = np.random.default_rng(0).choice(len(requests), size=size, replace=False)
+        requests = [requests[i] for i in sorted(pick)]
+    table = collect_stages(_rec, requests, prefetch=False, progress=_progress)
+    if not len(table):
+        raise ValueError("none of the sampled requests could be scored")
+    return pd.DataFrame(sweep_rows(table))
 
 
 def _apply_point(a: float, b: float, g: float) -> None:
@@ -106,12 +94,17 @@ if sweep is None:
         rec = ui.engine()
         store = _sweep_store()
         key = (ui.engine_key(rec), str(dev), int(quick))
-        if key not in store:
-            bar = st.progress(0.0, text="Starting the quick sweep")
-            store[key] = _quick_sweep(rec, str(dev), int(quick), lambda f, m: bar.progress(min(1.0, f), text=m))
-            bar.empty()
-        sweep = tidy_sweep(store[key].drop(columns=["n"]), name="quick sweep")
-        source = f"quick sweep · a seeded sample of {quick} development requests (indicative only)"
+        try:
+            if key not in store:
+                bar = st.progress(0.0, text="Starting the quick sweep")
+                store[key] = _quick_sweep(rec, str(dev), int(quick),
+                                          lambda f, m: bar.progress(min(1.0, f), text=f"Scoring: {m}"))
+                bar.empty()
+            sweep = tidy_sweep(store[key].drop(columns=["n"]), name="quick sweep")
+            source = f"quick sweep · a seeded sample of {quick} development requests (indicative only)"
+        except (OSError, ValueError) as exc:
+            st.error(f"The quick sweep could not run: {exc}. Try `python -m recsys sweep` instead.",
+                     icon=":material/error:")
     else:
         with st.container(border=True):
             st.markdown("**No sweep results yet.** The full sweep over all 751 development requests is one "

@@ -4,7 +4,7 @@ Zero-shot similarity between a request and item text is weak: item text (title, 
 a few tags) says little about what a film feels like or who watches it. The adapter learns
 that mapping from interaction data while the language model stays frozen.
 
-Model (a linear head; ~0.7 M trainable parameters, the encoder's 22 M stay frozen)::
+Model (a linear head; about 61 k trainable parameters, the encoder's 22 M stay frozen)::
 
     h(q)  = W q                              W ∈ ℝ^{d×384}: request embedding → taste space
     z_i   = P e_i + Q y_i                    item: content embedding e_i and ALS factors y_i
@@ -19,11 +19,13 @@ Why this head: a linear map into a space built from both the item's text and its
 lets the adapter reach items whose text says nothing about the request ("something to
 cheer me up" → films people who describe themselves that way rate highly), while the
 bias learns a prior. A two-layer head, content-only or CF-only items and a bias-only model
-all did worse on the held-out real requests (README, adapter section).
+all did worse on the held-out real requests (``bench/adapter_heads.py``; README).
 
 Training pairs come from training users only (``users``; never held-out users): a
 description written from a random subset of their liked items (:mod:`recsys.profiles`)
-and all their liked items as targets. In the pipeline the adapter becomes a term of ``r``::
+and all their liked items as targets. The item side's ALS factors ``y_i`` are refitted on
+``users`` minus the validation users, so neither validation nor held-out users reach the
+adapter. In the pipeline the adapter becomes a term of ``r``::
 
     r_i ← r⁰_i + λ · sd(r⁰) · (a_i − mean(a)) / sd(a)
 
@@ -51,8 +53,9 @@ from recsys.progress import Progress, report, scaled
 
 logger = logging.getLogger(__name__)
 
-ADAPTER_RECIPE = "linear-text+cf/v1"
+ADAPTER_RECIPE = "linear-text+cf/v2"
 LAMBDA_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+ITEM_SIDES = ("content+cf", "content", "cf", "bias")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class AdapterConfig:
     min_liked: int = 4
     validation_fraction: float = 0.15  #: of the training users, for loss, metric and λ
     seed: int = 0
+    items: str = "content+cf"        #: item side: "content+cf" (P e_i + Q y_i), "content", "cf", "bias"
+    hidden: int = 0                  #: 0: linear query map; > 0: W₂ relu(W₁ q) with this width
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,16 +83,18 @@ class Adapter:
     ``scores(q)`` is one ``n × d`` mat-vec (well under a millisecond).
     """
 
-    query_map: np.ndarray      #: W, d × D
+    query_map: np.ndarray      #: W, d × D (or W₂, d × H after a hidden layer)
     item_matrix: np.ndarray    #: z_i = P e_i + Q y_i, n × d
     item_bias: np.ndarray      #: β, n
     weight: float              #: λ in r (module docstring)
     key: str
     report: dict[str, Any] = field(default_factory=dict)
+    hidden_map: np.ndarray | None = None   #: W₁, H × D, for the two-layer variant
 
     def scores(self, query: np.ndarray) -> np.ndarray:
         """``a_i`` for every item."""
-        return self.item_matrix @ (self.query_map @ query) + self.item_bias
+        h = query if self.hidden_map is None else np.maximum(self.hidden_map @ query, 0.0)
+        return self.item_matrix @ (self.query_map @ h) + self.item_bias
 
     def term(self, query: np.ndarray, r0: np.ndarray) -> np.ndarray:
         """The adapter's additive term of ``r``: ``λ·sd(r⁰)·z(a)``."""
@@ -121,15 +128,17 @@ def load_adapter(path: Path) -> Adapter | None:
     try:
         with np.load(path) as stored:
             arrays = {k: stored[k] for k in ("query_map", "item_matrix", "item_bias", "weight", "report")}
+            hidden = stored["hidden_map"].astype(np.float32) if "hidden_map" in stored else None
         report_data = json.loads(str(arrays["report"]))
         adapter = Adapter(arrays["query_map"].astype(np.float32), arrays["item_matrix"].astype(np.float32),
                           arrays["item_bias"].astype(np.float32), float(arrays["weight"]), path.stem,
-                          report_data)
+                          report_data, hidden)
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("Adapter %s is unreadable (%s); ignoring it", path.name, exc)
         return None
-    for array in (adapter.query_map, adapter.item_matrix, adapter.item_bias):
-        array.flags.writeable = False
+    for array in (adapter.query_map, adapter.item_matrix, adapter.item_bias, adapter.hidden_map):
+        if array is not None:
+            array.flags.writeable = False
     return adapter
 
 
@@ -137,9 +146,10 @@ def save_adapter(adapter: Adapter, path: Path) -> None:
     """Write atomically next to the other caches."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
+    extra = {} if adapter.hidden_map is None else {"hidden_map": adapter.hidden_map}
     np.savez(tmp, query_map=adapter.query_map, item_matrix=adapter.item_matrix,
              item_bias=adapter.item_bias, weight=np.float32(adapter.weight),
-             report=np.array(json.dumps(adapter.report)))
+             report=np.array(json.dumps(adapter.report)), **extra)
     os.replace(tmp, path)
 
 
@@ -173,6 +183,14 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
     rng.shuffle(user_ids)
     n_val = max(1, int(round(len(user_ids) * config.validation_fraction)))
     val_users, train_users = user_ids[:n_val], user_ids[n_val:]
+    if config.items not in ITEM_SIDES:
+        raise ValueError(f"items must be one of {ITEM_SIDES}")
+    # The item side's ALS factors come from the given users minus the validation users, so
+    # the validation users (who choose λ) reach nothing the adapter is built from.
+    from recsys.cf import fit_als
+
+    fit_users = np.setdiff1d(np.asarray(users, dtype=np.int64), val_users)
+    cf = fit_als(catalogue, recommender.config.als, users=fit_users)
 
     report(progress, 0.0, "Writing training descriptions")
     texts: list[str] = []
@@ -198,18 +216,31 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
     Q = torch.from_numpy(encoder.encode(texts, progress=scaled(progress, 0.0, 0.45)))
     Qv = torch.from_numpy(encoder.encode(val_texts))
     E = torch.from_numpy(np.array(recommender.index.embeddings, dtype=np.float32))
-    Y = torch.from_numpy(np.array(recommender.cf.item_factors, dtype=np.float32))
+    Y = torch.from_numpy(np.array(cf.item_factors, dtype=np.float32))
     n_items, dim = E.shape[0], E.shape[1]
 
-    W = torch.nn.Linear(dim, config.dim, bias=False)
+    W1 = torch.nn.Linear(dim, config.hidden, bias=False) if config.hidden > 0 else None
+    W = torch.nn.Linear(config.hidden or dim, config.dim, bias=False)
     P = torch.nn.Linear(dim, config.dim, bias=False)
     Qf = torch.nn.Linear(Y.shape[1], config.dim, bias=False)
     bias = torch.nn.Parameter(torch.zeros(n_items))
-    params = list(W.parameters()) + list(P.parameters()) + list(Qf.parameters()) + [bias]
+    used = {"content+cf": (P, Qf), "content": (P,), "cf": (Qf,), "bias": ()}[config.items]
+    modules = [m for m in (W1, W, *used) if m is not None]
+    params = [p for m in modules for p in m.parameters()] + [bias]
     optimiser = torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
 
+    def item_side() -> torch.Tensor:
+        if config.items == "content":
+            return P(E)
+        if config.items == "cf":
+            return Qf(Y)
+        if config.items == "bias":
+            return torch.zeros(n_items, config.dim)
+        return P(E) + Qf(Y)
+
     def logits(q: torch.Tensor) -> torch.Tensor:
-        return W(q) @ (P(E) + Qf(Y)).T + bias
+        h = q if W1 is None else torch.relu(W1(q))
+        return W(h) @ item_side().T + bias
 
     def target_matrix(rows: list[list[int]]) -> torch.Tensor:
         t = torch.zeros(len(rows), n_items)
@@ -240,12 +271,13 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
 
     with torch.no_grad():
         query_map = W.weight.detach().numpy().astype(np.float32)
-        item_matrix = (P(E) + Qf(Y)).detach().numpy().astype(np.float32)
+        hidden_map = None if W1 is None else W1.weight.detach().numpy().astype(np.float32)
+        item_matrix = item_side().detach().numpy().astype(np.float32)
         item_bias = bias.detach().numpy().astype(np.float32)
-    adapter = Adapter(query_map, item_matrix, item_bias, 1.0, "", {})
+    adapter = Adapter(query_map, item_matrix, item_bias, 1.0, "", {}, hidden_map)
 
     report(progress, 0.92, "Choosing λ on validation users")
-    weight, metrics = _choose_weight(recommender, adapter, train_users, val_texts, val_history,
+    weight, metrics = _choose_weight(recommender, adapter, cf, fit_users, val_texts, val_history,
                                      val_future)
     seconds = time.perf_counter() - started
     summary = {
@@ -257,21 +289,20 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
         "example_descriptions": texts[:5],
     }
     report(progress, 1.0, "Adapter trained")
-    return Adapter(query_map, item_matrix, item_bias, weight, "", summary)
+    return Adapter(query_map, item_matrix, item_bias, weight, "", summary, hidden_map)
 
 
-def _choose_weight(recommender: Any, adapter: Adapter, fit_users: np.ndarray, texts: list[str],
+def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.ndarray, texts: list[str],
                    history: list[list[int]], future: list[list[int]]) -> tuple[float, dict[str, float]]:
     """λ for the *blend's* Recall@10 on the validation users' synthetic descriptions
     (one-standard-error rule: the smallest λ within one SE of the best).
 
-    The blend there uses CF factors and a prior fitted on ``fit_users`` only (the adapter's
-    training users), so the validation users reach nothing that is scored on them.
+    The blend there uses ``cf`` and a prior fitted on ``fit_users`` only (never the
+    validation users), so the validation users reach nothing that is scored on them.
     """
     from dataclasses import replace
 
     from recsys.baseline import baseline_prior
-    from recsys.cf import fit_als
 
     catalogue = recommender.catalogue
     ratings = catalogue.ratings
@@ -285,7 +316,7 @@ def _choose_weight(recommender: Any, adapter: Adapter, fit_users: np.ndarray, te
     means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
     validation_rec = type(recommender)(
         catalogue, recommender.encoder, recommender.index,
-        fit_als(catalogue, recommender.config.als, users=fit_users),
+        cf,
         baseline_prior(catalogue, n_ratings=counts, mean_rating=means), recommender.matcher,
         config=recommender.config)
     recall: dict[float, list[float]] = {lam: [] for lam in LAMBDA_GRID}

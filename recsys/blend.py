@@ -56,13 +56,11 @@ class Blend:
 
 def normalise_on_pool(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     """Min-max normalise ``values`` with the pool's range, clipped to [0, 1]."""
-    if len(pool) == 0:
-        return np.zeros_like(values, dtype=np.float32)
-    lo = float(values[pool].min())
-    hi = float(values[pool].max())
-    if not hi > lo:
-        return np.zeros_like(values, dtype=np.float32)
-    out = np.clip((values.astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    if len(pool) == 0 or not float(values[pool].max()) > float(values[pool].min()):
+        out = np.zeros(len(values), dtype=np.float32)
+    else:
+        lo, hi = float(values[pool].min()), float(values[pool].max())
+        out = np.clip((values.astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
     out.flags.writeable = False
     return out
 
@@ -77,4 +75,5 @@ def blend(r_hat: np.ndarray, s_hat: np.ndarray, b_hat: np.ndarray, weights: Blen
     outside[pool] = False
     ranking = top_indices(final, len(pool), excluded | outside)
     final.flags.writeable = False
+    ranking.flags.writeable = False
     return Blend(weights, r_hat, s_hat, b_hat, final, ranking)

@@ -92,7 +92,10 @@ class Catalogue:
         for i, item_tags in enumerate(self.tags):
             for tag in item_tags:
                 postings[tag].append(i)
-        return {tag: np.asarray(items, dtype=np.int64) for tag, items in postings.items()}
+        index = {tag: np.asarray(items, dtype=np.int64) for tag, items in postings.items()}
+        for items in index.values():
+            items.flags.writeable = False
+        return index
 
     def items_with_genres(self, genre_names: tuple[str, ...] | list[str]) -> np.ndarray:
         """``bool[n_items]``: the item has at least one of ``genre_names``."""

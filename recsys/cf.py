@@ -161,7 +161,7 @@ class CFModel:
 
     @staticmethod
     def merged(seeds: Sequence[Seed]) -> list[Seed]:
-        """Seeds with the same item merged (confidences added, reasons joined)."""
+        """Seeds with the same item merged (confidences added, the first reason kept)."""
         out: dict[int, Seed] = {}
         for s in seeds:
             if s.item in out:
@@ -170,13 +170,6 @@ class CFModel:
             else:
                 out[s.item] = s
         return list(out.values())
-
-    def recommend_for_user(self, user_id: int, k: int = 10) -> np.ndarray:
-        """Top-``k`` items of a training user by ``y_iᵀ x_u`` (for checks and evaluation)."""
-        vec = self.user_vector(user_id)
-        if vec is None:
-            raise KeyError(user_id)
-        return np.argsort(-self.scores(vec), kind="stable")[:k]
 
 
 def _new_als(config: ALSConfig) -> Any:

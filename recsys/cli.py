@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from recsys.intent import InvalidRequestError
 
@@ -633,7 +633,7 @@ def _warn(warnings: Sequence[str]) -> None:
 
 # ---------------------------------------------------------------------------- output
 
-def format_table(result: Any, out: TextIO | None = None) -> str:
+def format_table(result: Any) -> str:
     """A readable summary of the intent and the final list."""
     intent = result.intent
     alpha, beta, gamma = result.weights.as_tuple()

@@ -6,7 +6,7 @@ liked genres ``G⁺`` and disliked genres ``G⁻``::
     overlap(L, M)     = |L ∩ M| / |L|                    (share of L also in M)
     liked-genre share = |{i ∈ L : G_i ∩ G⁺ ≠ ∅}| / |L|   (n/a when G⁺ is empty)
     violations        = |{i ∈ L : G_i ∩ G⁻ ≠ ∅}|         (a disliked genre shown)
-    novelty           = mean_{i∈L} −log₂((n_i + 1) / (U + 1))   bits; n_i ratings, U users
+    novelty           = mean_{i∈L} −log₂(max(n_i, 1) / U)   bits; n_i ratings, U users
     coverage          = |∪_requests L| / |catalogue|     (over a set of requests)
 
 What CF changed (:func:`cf_adjustments`) compares the final list with the list the same
@@ -15,8 +15,8 @@ weights give without CF (β = 0): *promoted* and *demoted* items moved within it
 *dropped* items fell out of the top ``k``.
 
 Results files written by ``python -m recsys evaluate --json`` and ``python -m recsys
-sweep`` are parsed by :func:`evaluation_table` and :func:`read_sweep`; :func:`sweep_rows`
-computes the same grid on the fly for a sample of requests. The warm-up protocol's file
+sweep`` are parsed by :func:`evaluation_table` and :func:`read_sweep` (the Tune page's
+quick sweep computes the same grid with :mod:`recsys.evaluate` itself). The warm-up protocol's file
 (``evaluate --protocol warmup``: quality after ``n`` reactions) is read by
 :func:`warmup_curves`.
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,11 +120,12 @@ def violations(item_genres: Sequence[Iterable[str]], disliked: Iterable[str]) ->
 
 
 def novelty(n_ratings: Sequence[float], n_users: int) -> float:
-    """Mean self-information ``−log₂((n_i + 1) / (U + 1))`` in bits (higher = less popular)."""
+    """Mean self-information ``−log₂(max(n_i, 1) / U)`` in bits (higher = less popular), the
+    same formula as the evaluation's ``novelty@k``."""
     counts = np.asarray(n_ratings, dtype=float)
     if counts.size == 0:
         return 0.0
-    return float(np.mean(-np.log2((counts + 1.0) / (float(n_users) + 1.0))))
+    return float(np.mean(-np.log2(np.maximum(counts, 1.0) / max(float(n_users), 1.0))))
 
 
 def coverage(lists: Iterable[Sequence[int]], n_items: int) -> float:
@@ -442,100 +443,3 @@ def best_point(frame: pd.DataFrame, metric: str) -> tuple[float, float, float, f
     """``(α, β, γ, value)`` of the grid point with the highest ``metric``."""
     row = frame.loc[frame[metric].idxmax()]
     return float(row["alpha"]), float(row["beta"]), float(row["gamma"]), float(row[metric])
-
-
-def weight_grid(step: float = 0.1) -> list[tuple[float, float, float]]:
-    """All ``(α, β, γ)`` with ``α + β + γ = 1`` on a grid of ``step`` (66 points for 0.1)."""
-    n = round(1.0 / step)
-    return [(round(a * step, 4), round(b * step, 4), round((n - a - b) * step, 4))
-            for a in range(n + 1) for b in range(n + 1 - a)]
-
-
-def ranking_metrics(ranked: Sequence[int], targets: set[int], k: int = 10) -> dict[str, float]:
-    """Recall@k, Recall@50, NDCG@k, HR@k and MRR of one ranked list (binary relevance)::
-
-        Recall@k = |L[:k] ∩ T| / |T|      HR@k = 1[|L[:k] ∩ T| > 0]      MRR = 1 / rank of first hit
-        NDCG@k   = Σ_{i≤k, L_i∈T} 1/log₂(i+1) / Σ_{i≤min(k,|T|)} 1/log₂(i+1)
-    """
-    if not targets:
-        return {f"recall@{k}": 0.0, "recall@50": 0.0, f"ndcg@{k}": 0.0, f"hr@{k}": 0.0, "mrr": 0.0}
-    top_k = ranked[:k]
-    hits_k = sum(1 for i in top_k if i in targets)
-    dcg = sum(1.0 / math.log2(n + 2) for n, i in enumerate(top_k) if i in targets)
-    ideal = sum(1.0 / math.log2(n + 2) for n in range(min(k, len(targets))))
-    rr = next((1.0 / (n + 1) for n, i in enumerate(ranked) if i in targets), 0.0)
-    return {f"recall@{k}": hits_k / len(targets), "recall@50": sum(1 for i in ranked[:50] if i in targets) / len(targets),
-            f"ndcg@{k}": dcg / ideal if ideal else 0.0, f"hr@{k}": float(hits_k > 0), "mrr": rr}
-
-
-@dataclass(frozen=True)
-class DevRequest:
-    """One ReDial-style development request: text in, target ``movieId``s out."""
-
-    id: str
-    text: str
-    targets: tuple[int, ...]
-    named: tuple[int, ...]
-
-
-def read_requests(path: str | Path, *, limit: int | None = None, seed: int = 0) -> list[DevRequest]:
-    """ReDial-style JSON lines (``id``, ``request``, ``target_movie_ids``, ``mentioned_*``);
-    with ``limit``, a seeded random sample of that many requests that have targets."""
-    rows: list[DevRequest] = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                request = DevRequest(
-                    id=str(row["id"]), text=str(row["request"]),
-                    targets=tuple(int(m) for m in row.get("target_movie_ids", [])),
-                    named=tuple(int(m) for m in row.get("mentioned_movie_ids", []))
-                    + tuple(int(m) for m in row.get("mentioned_disliked_movie_ids", [])))
-            except (KeyError, TypeError, ValueError):
-                continue
-            if request.targets and request.text.strip():
-                rows.append(request)
-    if limit is not None and limit < len(rows):
-        pick = np.random.default_rng(seed).choice(len(rows), size=limit, replace=False)
-        rows = [rows[i] for i in sorted(pick)]
-    return rows
-
-
-def sweep_rows(results: Sequence[Any], targets: Sequence[Iterable[int]], excluded: Sequence[Iterable[int]],
-               grid: Sequence[tuple[float, float, float]], *, k: int = 10,
-               metrics: Callable[[Sequence[int], set[int], int], dict[str, float]] | None = None,
-               progress: Callable[[float, str], None] | None = None) -> pd.DataFrame:
-    """Mean metrics per grid point, re-blending each request's stored stage scores.
-
-    ``results`` are :class:`recsys.pipeline.Recommendation` objects (anything with
-    ``reblend(weights, explain=False).blend.final`` and ``recommender.catalogue``);
-    ``targets`` / ``excluded`` are item *indices* per request (ground truth; movies the
-    request named, left out of its ranking). ``metrics`` defaults to :func:`ranking_metrics`.
-    """
-    metrics = metrics or ranking_metrics
-    rows = []
-    for n, weights in enumerate(grid):
-        sums: dict[str, float] = {}
-        count = 0
-        for result, target, named in zip(results, targets, excluded):
-            target_set = {int(t) for t in target}
-            if not target_set:
-                continue
-            final = np.array(result.reblend(weights, explain=False).blend.final, dtype=np.float64)
-            named_idx = [int(i) for i in named]
-            if named_idx:
-                final[named_idx] = -np.inf
-            finite = np.isfinite(final)
-            order = np.argsort(-np.where(finite, final, -np.inf), kind="stable")[:50]
-            ranked = [int(i) for i in order if finite[i]]
-            for key, value in metrics(ranked, target_set, k).items():
-                sums[key] = sums.get(key, 0.0) + value
-            count += 1
-        row = {"alpha": weights[0], "beta": weights[1], "gamma": weights[2]}
-        row.update({key: value / count for key, value in sums.items()} if count else {})
-        rows.append(row)
-        if progress is not None:
-            progress((n + 1) / len(grid), f"{n + 1}/{len(grid)} weight settings")
-    return pd.DataFrame(rows)

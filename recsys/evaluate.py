@@ -186,13 +186,6 @@ def reciprocal_rank(ranked: Sequence[int], targets: set[int]) -> float:
     return 0.0
 
 
-def metrics_for(ranked: Sequence[int], targets: set[int], k: int = 10) -> dict[str, float]:
-    """The per-request metric row (reference implementation of :func:`accuracy_metrics`)."""
-    return {f"recall@{k}": recall_at(ranked, targets, k), "recall@50": recall_at(ranked, targets, 50),
-            f"ndcg@{k}": ndcg_at(ranked, targets, k), f"hr@{k}": hit_at(ranked, targets, k),
-            "mrr": reciprocal_rank(ranked, targets)}
-
-
 def accuracy_names(k: int = 10, protocol: str = "redial") -> list[str]:
     """The accuracy metrics reported for a protocol (table column order)."""
     if protocol == "sampled20":
@@ -1712,37 +1705,3 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}" if abs(value) >= 1 else f"{value:.6f}".rstrip("0").rstrip(".") or "0"
     return str(value)
-
-
-# ============================================================================ compatibility
-
-def system_rankings(recommender: Any, request: EvalRequest, weights: BlendWeights,
-                    systems: Iterable[str] = SYSTEMS, length: int = LIST_LENGTH) -> dict[str, list[int]]:
-    """``movieId`` lists per system for one request (the request's named movies excluded).
-
-    Same lists as :func:`collect_stages` builds (the blend ranks its pool, as the product
-    does)."""
-    table = collect_stages(recommender, [request], length=length, prefetch=False)
-    if not len(table):
-        return {s: [] for s in systems}
-    ids = recommender.catalogue.movie_ids
-    out = {}
-    for system in systems:
-        ranked = table.ranking(system, weights)[0]
-        out[system] = ids[ranked[ranked >= 0]].tolist()
-    return out
-
-
-def evaluate_requests(recommender: Any, requests: Sequence[EvalRequest], *,
-                      weights: BlendWeights | None = None, systems: Iterable[str] = SYSTEMS,
-                      k: int = 10, progress: ProgressFn | None = None
-                      ) -> dict[str, list[dict[str, float]]]:
-    """Per-request metric rows per system, over the requests that have targets."""
-    weights = weights or recommender.config.weights
-    table = collect_stages(recommender, requests, length=max(LIST_LENGTH, k), progress=progress)
-    names = accuracy_names(k)
-    rows: dict[str, list[dict[str, float]]] = {}
-    for system in systems:
-        metrics = table.metrics(table.ranking(system, weights), names, k, beyond=False)
-        rows[system] = [{m: float(metrics[m][n]) for m in names} for n in range(len(table))]
-    return rows

@@ -18,8 +18,8 @@ blend — the query embedding is cached), typically in a few milliseconds:
     a_x = 1·share_x(current list) + 2·intent_x + Σ_{👍 m} share_x(m) − Σ_{👎 m} share_x(m)
     p_x = max(a_x, 0) / Σ_y max(a_y, 0)           (disliked genres: p = 0)
 
-where ``intent_x`` is 1 for each liked genre (or decade inside the era), otherwise the
-zero-shot genre affinity.
+where ``intent_x`` is ``1/|L|`` for each of the ``|L|`` liked genres (decades: ``1/|D|`` for
+each decade the era spans), otherwise the zero-shot genre affinity.
 
 **Auto weights** (optional): with ``n`` liked items, CF's weight grows with the evidence::
 

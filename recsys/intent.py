@@ -21,8 +21,9 @@ How the built-in parser reads a request:
    and mood words become keywords (or disliked keywords); name-like tags become people.
 5. **Zero-shot genres**: the encoder embeds the positive part of the request; its cosine
    to each genre description gives ``affinity_g = softmax_g(cos(q, d_g) / τ)``. When the
-   rules found no liked genre, genres with ``cos(q, d_g) ≥`` :data:`ZERO_SHOT_MIN_COSINE`
-   and within :data:`ZERO_SHOT_MARGIN` of the best are added as liked.
+   request is English, names no title and the rules found no liked genre, genres with
+   ``cos(q, d_g) ≥`` :data:`ZERO_SHOT_MIN_COSINE` and within :data:`ZERO_SHOT_MARGIN` of
+   the best (at most two) are added as liked.
 6. **Query text**: what the encoder sees — the request with negated spans removed; for
    Chinese (the encoder is English-only) an English rendering of the intent.
 """
@@ -83,8 +84,8 @@ class YearRange:
 class TitleRef:
     """A catalogue movie the request refers to.
 
-    ``source`` is ``"text"`` (the user named it), ``"picked"`` (chosen in the UI) or
-    ``"llm"`` (a generative model suggested it as similar).
+    ``source`` is ``"text"`` (the user named it), ``"llm"`` (a generative model suggested it
+    as similar), ``"liked"`` (a 👍 reaction) or ``"reaction"`` (a 👎 reaction).
     """
 
     movie_id: int
@@ -144,12 +145,6 @@ class Intent:
     warnings: tuple[str, ...] = ()
     llm_ms: float | None = None
     annotations: tuple[Annotation, ...] = field(default=(), repr=False)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing usable was understood (the encoder similarity still applies)."""
-        return not (self.liked_genres or self.disliked_genres or self.era or self.keywords
-                    or self.titles or self.disliked_titles or self.people or self.similar_titles)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``intent`` object of the CLI's JSON contract (plus a few extra fields)."""
@@ -288,7 +283,7 @@ _ERA_ZH_OPEN = re.compile(r"(?P<year>(?:19|20)\d{2})年?(?P<dir>以前|之前|�
 
 # --------------------------------------------------------------------------- scopes
 
-def _negation_mask(text: str, list_words: Callable[[str], bool]) -> np.ndarray:
+def _negation_mask(text: str, list_words: Callable[[int, int], bool]) -> np.ndarray:
     """``bool[len(text)]``: character lies in a negated scope (see module docstring)."""
     mask = np.zeros(len(text), dtype=bool)
     clause_starts = [0] + [m.end() for m in _STRONG_BOUNDARY.finditer(text)]
@@ -310,7 +305,7 @@ def _negation_mask(text: str, list_words: Callable[[str], bool]) -> np.ndarray:
         seg_ends = [m.start() for m in _WEAK_BOUNDARY.finditer(text, c_start, c_end)] + [c_end]
         negated = False
         for s_start, s_end in zip(seg_bounds, seg_ends):
-            if negated and not list_words(text[s_start:s_end]):
+            if negated and not list_words(s_start, s_end):
                 negated = False
             cursor = s_start
             for a, b, is_negation in events:
@@ -354,7 +349,9 @@ class GenreZeroShot:
         return self.prototypes @ query
 
     def affinity(self, query: np.ndarray) -> tuple[tuple[str, float], ...]:
-        """Genre → probability, most likely first."""
+        """Genre → probability, most likely first (``()`` without genre prototypes)."""
+        if not self.genre_names:
+            return ()
         cos = self.cosines(query)
         z = np.exp((cos - cos.max()) / ZERO_SHOT_TEMPERATURE)
         p = z / z.sum()
@@ -363,6 +360,8 @@ class GenreZeroShot:
 
     def confident(self, query: np.ndarray) -> list[str]:
         """Genres close enough to the request to count as liked."""
+        if not self.genre_names:
+            return []
         cos = self.cosines(query)
         best = float(cos.max())
         if best < ZERO_SHOT_MIN_COSINE:
@@ -415,12 +414,12 @@ class BuiltinIntentParser:
         keyword_terms = self._keyword_terms(lowered, genre_terms)
         people_terms = self._people_terms(lowered, masked)
         covered = [(t.start, t.end) for t in genre_terms + keyword_terms + people_terms]
-        mask = _negation_mask(masked, lambda seg: _is_bare_list(seg, covered, masked))
+        mask = _negation_mask(masked, lambda start, end: _is_bare_list(start, end, covered, masked))
 
         liked: list[str] = []
         disliked: list[str] = []
         annotations: list[Annotation] = []
-        for term, (liked_g, disliked_g) in ((t, self._genre_sets[t.label]) for t in genre_terms):
+        for term, (liked_g, disliked_g) in ((t, _GENRE_SETS[t.label]) for t in genre_terms):
             negated = bool(mask[term.start])
             target = disliked if negated else liked
             for g in (disliked_g if negated else liked_g):
@@ -466,10 +465,6 @@ class BuiltinIntentParser:
         return text
 
     # ----------------------------------------------------------------- pieces
-    @property
-    def _genre_sets(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-        return _GENRE_SETS
-
     def _genre_terms(self, masked: str) -> list[_Term]:
         terms: list[_Term] = []
         taken = np.zeros(len(masked), dtype=bool)
@@ -649,14 +644,13 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _is_bare_list(segment: str, covered: list[tuple[int, int]], text: str) -> bool:
-    """A comma segment that only lists terms ("gore or slashers") continues a negation."""
-    offset = text.find(segment)
-    chars = list(segment)
-    if offset >= 0:
-        for a, b in covered:
-            for i in range(max(a, offset), min(b, offset + len(segment))):
-                chars[i - offset] = " "
+def _is_bare_list(start: int, end: int, covered: list[tuple[int, int]], text: str) -> bool:
+    """The comma segment ``text[start:end]`` only lists terms ("gore or slashers"), so a
+    negation carries on into it."""
+    chars = list(text[start:end])
+    for a, b in covered:
+        for i in range(max(a, start), min(b, end)):
+            chars[i - start] = " "
     words = _WORD.findall("".join(chars).lower())
     if not words and not re.search(r"[\u3400-\u9fff]", "".join(chars)):
         return True

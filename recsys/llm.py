@@ -35,6 +35,7 @@ budget, falling back to the blend order.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -94,11 +95,11 @@ def safe_url(url: str) -> str:
     """A URL without user info, query or fragment (safe to show)."""
     try:
         parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
     except ValueError:
         return "(invalid URL)"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
@@ -222,7 +223,7 @@ class OpenAICompatibleBackend:
                 raise LLMError(f"connection refused by {safe_url(self.base_url)}") from None
             raise LLMError(redact(f"cannot reach {safe_url(self.base_url)} ({reason})",
                                   self._api_key)) from None
-        except (ConnectionError, OSError) as exc:
+        except (ConnectionError, OSError, http.client.HTTPException, ValueError) as exc:
             raise LLMError(redact(f"connection to the LLM failed ({type(exc).__name__})",
                                   self._api_key)) from None
         try:
@@ -480,8 +481,9 @@ class LLMIntentParser:
         started = time.perf_counter()
         try:
             answer = self.ask(base.text)
-        except LLMError as exc:
-            reason = str(exc)
+        except Exception as exc:  # noqa: BLE001 - any backend failure falls back, by design
+            reason = str(exc) if isinstance(exc, LLMError) else \
+                f"the LLM call failed unexpectedly ({type(exc).__name__})"
             logger.info("LLM intent fell back to the built-in parser: %s", reason)
             return base.with_changes(fallback_reason=reason,
                                      llm_ms=(time.perf_counter() - started) * 1000)
@@ -588,17 +590,44 @@ class ParserSelection:
 
 
 _HEALTH: dict[str, tuple[float, BackendHealth]] = {}
+_SHARED: dict[tuple[Any, ...], Any] = {}
+_LOCK = threading.Lock()
 
 
 def check_health(backend: ChatBackend, *, max_age: float = HEALTH_TTL_SECONDS) -> BackendHealth:
     """``backend.health()``, cached for ``max_age`` seconds per backend description."""
     key = backend.describe()
-    cached = _HEALTH.get(key)
+    with _LOCK:
+        cached = _HEALTH.get(key)
     if cached and time.monotonic() - cached[0] < max_age:
         return cached[1]
     health = backend.health()
-    _HEALTH[key] = (time.monotonic(), health)
+    with _LOCK:
+        _HEALTH[key] = (time.monotonic(), health)
     return health
+
+
+def shared_backend(settings: LLMSettings) -> ChatBackend:
+    """One backend object per configuration for the whole process, so a local model is
+    loaded once and every session shares it (backends keep no per-user state)."""
+    key = ("backend", settings.base_url, settings.model, settings.local_model, settings.timeout,
+           hashlib.sha1((settings.api_key or "").encode()).hexdigest())
+    with _LOCK:
+        backend = _SHARED.get(key)
+        if backend is None:
+            backend = _SHARED[key] = settings.backend()
+    return backend
+
+
+def shared_parser(backend: ChatBackend, builtin: BuiltinIntentParser) -> LLMIntentParser:
+    """One :class:`LLMIntentParser` per (backend, built-in parser): its answer cache is
+    shared by every session (answers depend on the prompt only)."""
+    key = ("parser", id(backend), id(builtin))
+    with _LOCK:
+        parser = _SHARED.get(key)
+        if parser is None or parser.backend is not backend or parser.builtin is not builtin:
+            parser = _SHARED[key] = LLMIntentParser(backend, builtin)
+    return parser
 
 
 def select_parser(recommender: Any, choice: str = "auto",
@@ -619,14 +648,14 @@ def select_parser(recommender: Any, choice: str = "auto",
         if choice == "llm":
             raise LLMUnavailableError(NOT_CONFIGURED)
         return ParserSelection(builtin, "builtin", "no generative LLM configured")
-    backend = settings.backend()
+    backend = shared_backend(settings)
     if choice == "llm":
-        return ParserSelection(LLMIntentParser(backend, builtin), backend.describe(), "selected")
+        return ParserSelection(shared_parser(backend, builtin), backend.describe(), "selected")
     health = check_health(backend)
     if not health.ok:
         return ParserSelection(builtin, "builtin", f"{backend.describe()} unavailable: {health.detail}",
                                healthy=False)
-    return ParserSelection(LLMIntentParser(backend, builtin), backend.describe(),
+    return ParserSelection(shared_parser(backend, builtin), backend.describe(),
                            f"healthy ({health.latency_ms:.0f} ms)", healthy=True)
 
 

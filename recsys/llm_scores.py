@@ -12,7 +12,7 @@ genres ``D``, keywords ``K`` and era ``[y0, y1]``::
             − w_d · 1[G_i ∩ D ≠ ∅]                         disliked genre
             − w_x · |tags_i ∩ K⁻| / |K⁻|                   disliked keywords
             − w_e · min(1, dist(year_i, [y0, y1]) / 10)    outside the era
-            − w_n · max_{t∈T⁻} cos(e_t, e_i)               near a title the user disliked
+            − w_n · max(0, max_{t∈T⁻} cos(e_t, e_i))        near a title the user disliked
             + w_f · Σ_{g∈G_i} f_g / |G_i|                  reactions: f_g ∈ [−1, 1] per genre
             + λ · sd(r⁰) · z(a)_i                           trained adapter (when present)
 

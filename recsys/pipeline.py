@@ -253,7 +253,12 @@ class Recommender:
                                 progress=scaled(progress, 0.2, 1.0))
         recommender = cls(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher,
                           config=config)
-        recommender.adapter = load_adapter(recommender.adapter_file(cache))
+        adapter_file = recommender.adapter_file(cache)
+        recommender.adapter = load_adapter(adapter_file)
+        if recommender.adapter is None and any(cache.glob(f"adapter-{catalogue.name}-*.npz")):
+            logger.warning("No trained adapter matches the current data, encoder and ALS factors "
+                           "(older ones are in %s); r is zero-shot until `python -m recsys "
+                           "train-adapter` trains one.", cache)
         recommender.load_seconds = time.perf_counter() - started
         report(progress, 1.0, "Ready")
         return recommender
@@ -335,7 +340,10 @@ class Recommender:
         t4 = time.perf_counter()
         timings["cf"] = (t4 - t3) * 1000
 
+        user_vector.flags.writeable = False
+        cf_top.flags.writeable = False
         pool = np.union1d(llm_top, cf_top)
+        pool.flags.writeable = False
         r_hat = normalise_on_pool(relevance.r, pool)
         s_hat = normalise_on_pool(s, pool)
         b_hat = normalise_on_pool(self.baseline, pool)
@@ -410,12 +418,14 @@ class Recommender:
         cf_rank = {int(i): n + 1 for n, i in enumerate(result.cf_candidates)}
         merged = self.cf.merged(result.seeds)
         contrib = self.cf.contributions(merged, top) if merged else None
+        context = _ReasonContext.of(result)
         items = []
         for n, i in enumerate(top):
             i = int(i)
             parts = (alpha * float(result.r_hat[i]), beta * float(result.s_hat[i]),
                      gamma * float(result.b_hat[i]))
-            reasons = self._reasons(result, i, parts, merged, None if contrib is None else contrib[n])
+            reasons = self._reasons(result, context, i, parts, merged,
+                                    None if contrib is None else contrib[n])
             items.append(RecommendedItem(
                 rank=n + 1, index=i, movie_id=int(cat.movie_ids[i]), title=cat.titles[i],
                 label=cat.label(i), year=int(cat.years[i]), genres=cat.genres[i],
@@ -426,32 +436,34 @@ class Recommender:
                 reasons=tuple(reasons)))
         return tuple(items)
 
-    def _reasons(self, result: Recommendation, i: int, parts: tuple[float, float, float],
-                 seeds: list[Seed], contrib: np.ndarray | None) -> list[Reason]:
+    def _reasons(self, result: Recommendation, context: _ReasonContext, i: int,
+                 parts: tuple[float, float, float], seeds: list[Seed], contrib: np.ndarray | None
+                 ) -> list[Reason]:
         cat = self.catalogue
         rel = result.relevance
         intent = result.intent
         reasons: list[Reason] = []
         alpha_r, beta_s, gamma_b = parts
-        if "titles" in rel.components and rel.nearest_title[i] >= 0:
+        title_weight = self.config.relevance.title_weight
+        if "titles" in rel.components and rel.nearest_title[i] >= 0 and title_weight > 0:
             ref = rel.refs[int(rel.nearest_title[i])]
             j = cat.index_of.get(ref.movie_id)
             if j is not None:
                 verb = {"llm": "suggested by the language model", "liked": "which you liked"}.get(
                     ref.source, "you mentioned")
-                if rel.components["titles"][i] / self.config.relevance.title_weight >= TITLE_REASON_MIN:
+                if rel.components["titles"][i] / title_weight >= TITLE_REASON_MIN:
                     reasons.append(Reason("title", f"close to {cat.label(j)}, {verb}", alpha_r))
         matched = [g for g in intent.liked_genres if g in cat.genres[i]]
         if matched:
             reasons.append(Reason("genre", f"{', '.join(matched)} as asked", alpha_r * 0.9))
-        hits = [kw for kw, items in rel.keyword_hits.items() if i in set(items.tolist())]
+        hits = [kw for kw, items in context.keyword_items.items() if i in items]
         if hits:
             reasons.append(Reason("keyword", "tagged " + ", ".join(f"“{h}”" for h in hits[:3]),
                                   alpha_r * 0.8))
         if intent.era is not None and cat.years[i] and intent.era.distance(cat.years[i:i + 1])[0] == 0:
             reasons.append(Reason("era", f"from {int(cat.years[i])}, in your era", alpha_r * 0.7))
         adapter_term = rel.components.get("adapter")
-        if adapter_term is not None and adapter_term[i] > float(adapter_term.std()):
+        if adapter_term is not None and adapter_term[i] > context.adapter_spread:
             reasons.append(Reason("adapter", "people who ask for this rated it highly", alpha_r * 0.75))
         if not reasons and alpha_r > 0:
             reasons.append(Reason("similar", "close to your description", alpha_r * 0.6))
@@ -475,6 +487,21 @@ class Recommender:
                                              f"★{cat.mean_rating[i]:.1f})", gamma_b))
         reasons.sort(key=lambda reason: -reason.weight)
         return reasons
+
+
+@dataclass(frozen=True)
+class _ReasonContext:
+    """Per-request facts the explanations of every listed item share (computed once)."""
+
+    keyword_items: dict[str, frozenset[int]]
+    adapter_spread: float
+
+    @classmethod
+    def of(cls, result: Recommendation) -> _ReasonContext:
+        rel = result.relevance
+        adapter_term = rel.components.get("adapter")
+        return cls({kw: frozenset(items.tolist()) for kw, items in rel.keyword_hits.items()},
+                   float(adapter_term.std()) if adapter_term is not None else 0.0)
 
 
 def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:

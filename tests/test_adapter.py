@@ -92,3 +92,19 @@ def test_saved_adapter_loads_back_identically(trained, tmp_path):
     path.write_bytes(b"broken")
     assert load_adapter(path) is None
     assert load_adapter(tmp_path / "missing.npz") is None
+
+
+def test_head_variants_train_save_and_load(tiny_recommender, tmp_path):
+    users = np.unique(tiny_recommender.catalogue.ratings["user_id"].to_numpy())
+    quick = replace(FAST, epochs=3)
+    two_layer = train_adapter(tiny_recommender, users, replace(quick, hidden=16))
+    assert two_layer.hidden_map is not None and two_layer.hidden_map.shape[0] == 16
+    save_adapter(two_layer, tmp_path / "two.npz")
+    loaded = load_adapter(tmp_path / "two.npz")
+    query = tiny_recommender.encoder.encode_query("a funny movie")
+    np.testing.assert_allclose(loaded.scores(query), two_layer.scores(query), rtol=1e-5)
+    popularity = train_adapter(tiny_recommender, users, replace(quick, items="bias"))
+    other = tiny_recommender.encoder.encode_query("a scary movie")
+    np.testing.assert_allclose(popularity.scores(query), popularity.scores(other))
+    with pytest.raises(ValueError, match="items must be one of"):
+        train_adapter(tiny_recommender, users, replace(quick, items="posters"))

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recsys import compare
@@ -141,56 +140,6 @@ def test_read_sweep_rejects_tables_without_weights_or_metrics(tmp_path: Path) ->
     path.write_text("alpha,beta,gamma\n1,0,0\n")
     with pytest.raises(ValueError, match="no metric"):
         compare.read_sweep(path)
-
-
-def test_weight_grid_covers_the_simplex() -> None:
-    grid = compare.weight_grid(0.1)
-    assert len(grid) == 66
-    assert all(sum(p) == pytest.approx(1.0) and min(p) >= 0 for p in grid)
-    assert (0.5, 0.3, 0.2) in grid
-
-
-def test_ranking_metrics_match_their_definitions() -> None:
-    m = compare.ranking_metrics([5, 1, 7, 2], {1, 2, 3}, k=2)
-    assert m["recall@2"] == pytest.approx(1 / 3)
-    assert m["hr@2"] == 1.0
-    assert m["mrr"] == pytest.approx(0.5)
-    assert m["ndcg@2"] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
-    assert m["recall@50"] == pytest.approx(2 / 3)
-    assert compare.ranking_metrics([1], set(), k=10)["recall@10"] == 0.0
-
-
-def test_read_requests_keeps_usable_rows_and_samples(tmp_path: Path) -> None:
-    path = tmp_path / "dev.jsonl"
-    lines = [{"id": f"r{i}", "request": f"text {i}", "target_movie_ids": [i + 1], "mentioned_movie_ids": [99],
-              "mentioned_disliked_movie_ids": [98]} for i in range(10)]
-    lines.append({"id": "empty", "request": "no targets", "target_movie_ids": []})
-    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n{broken\n")
-    rows = compare.read_requests(path)
-    assert len(rows) == 10 and rows[0].named == (99, 98) and rows[0].targets == (1,)
-    sample = compare.read_requests(path, limit=4, seed=1)
-    assert len(sample) == 4 and sample == compare.read_requests(path, limit=4, seed=1)
-
-
-class _FakeResult:
-    """Stands in for a Recommendation: re-blending returns fixed final scores per weights."""
-
-    def __init__(self, by_alpha: dict[float, list[float]]) -> None:
-        self.by_alpha = by_alpha
-
-    def reblend(self, weights, k=None, *, explain=True):  # type: ignore[no-untyped-def]
-        final = np.asarray(self.by_alpha[weights[0]], dtype=np.float32)
-        return type("R", (), {"blend": type("B", (), {"final": final})()})()
-
-
-def test_sweep_rows_reblends_each_request_per_grid_point() -> None:
-    # Item 0 is the target; with α = 1 it ranks first, with α = 0 last. Item 2 was named (excluded).
-    result = _FakeResult({1.0: [0.9, 0.5, 1.0], 0.0: [0.1, 0.5, 1.0]})
-    frame = compare.sweep_rows([result], [[0]], [[2]], [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0)], k=1)
-    assert list(frame["alpha"]) == [1.0, 0.0]
-    assert list(frame["recall@1"]) == [1.0, 0.0]
-    assert list(frame["mrr"]) == [1.0, 0.5]
-    assert isinstance(frame, pd.DataFrame)
 
 
 def test_warmup_curves_read_plain_and_detailed_points() -> None:

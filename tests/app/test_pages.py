@@ -279,7 +279,7 @@ def test_compare_plots_the_warmup_curves(new_app, results_dir: Path) -> None:
 # ----------------------------------------------------------------------------- Tune
 
 def _write_sweep(folder: Path) -> None:
-    from recsys.compare import weight_grid
+    from recsys.evaluate import weight_grid
 
     rows = ["alpha,beta,gamma,recall@10,ndcg@10,recall@50,hr@10,mrr"]
     for a, b, g in weight_grid(0.1):
@@ -461,3 +461,24 @@ def test_intent_store_forgets_a_fallback_sooner(monkeypatch: pytest.MonkeyPatch)
     store.put(("e", "llm", "c"), good, 1.0)
     store.put(("e", "llm", "d"), good, 1.0)                         # LRU: at most 2 entries
     assert store.get(("e", "llm", "a")) is None
+
+
+@requires_data
+def test_tune_quick_sweep_runs_the_evaluation_on_a_sample(new_app, results_dir: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    redial = tmp_path / "redial"
+    redial.mkdir()
+    rows = [("a western like Unforgiven", [3671]), ("funny romantic comedy", [1307, 2144]),
+            ("90s sci-fi, no horror", [1240, 1196]), ("something like Toy Story", [3114]),
+            ("   ", [1])]
+    (redial / "redial_dev.jsonl").write_text("\n".join(json.dumps(
+        {"id": f"r{n}", "request": text, "target_movie_ids": targets, "mentioned_movie_ids": []})
+        for n, (text, targets) in enumerate(rows)) + "\n", encoding="utf-8")
+    monkeypatch.setenv("RECSYS_REDIAL_DIR", str(redial))
+    at = new_app()
+    at.switch_page("pages/tune.py").run()
+    at.button[[b.label for b in at.button].index("Run quick sweep")].click().run()
+    assert not at.exception and not at.error
+    assert "quick sweep" in markdown_text(at) + " ".join(c.value for c in at.caption)
