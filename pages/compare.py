@@ -338,13 +338,15 @@ def warmup_section(data: dict[str, Any] | str | None) -> None:
         ui.md(h.keyline(charts.legend_items(fig)))
         st.plotly_chart(fig, config={"displayModeBar": False}, key="warmup_curves", theme=None)
     with right:
-        rows = [{"system": system_label(system), "cold": points[0][1], "warm": points[-1][1],
+        rows = [{"system": system_short(system), "cold": points[0][1], "warm": points[-1][1],
                  "gain": points[-1][1] - points[0][1]} for system, points in curves.items()]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="warmup_table", column_config={
             "system": st.column_config.TextColumn("System"),
-            "cold": st.column_config.NumberColumn(f"{steps[0]} reactions", format="%.4f"),
-            "warm": st.column_config.NumberColumn(f"{steps[-1]} reactions", format="%.4f"),
-            "gain": st.column_config.NumberColumn("Gain", format="%+.4f"),
+            "cold": st.column_config.NumberColumn(f"{steps[0]} 👍", format="%.3f", width="small",
+                                                  help=f"{metric} with {steps[0]} reactions"),
+            "warm": st.column_config.NumberColumn(f"{steps[-1]} 👍", format="%.3f", width="small",
+                                                  help=f"{metric} after {steps[-1]} reactions"),
+            "gain": st.column_config.NumberColumn("Gain", format="%+.3f", width="small"),
         })
         if "blend" in curves and len(curves["blend"]) > 1:
             start, end = curves["blend"][0], curves["blend"][-1]

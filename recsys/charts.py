@@ -45,7 +45,8 @@ COMPONENT_STYLE: dict[str, tuple[str, str]] = {
 
 #: Systems of the Compare page, in display order, with their colours.
 SYSTEM_COLORS = {"random": "#CBD5E1", "popularity": "#94A3B8", "llm": "#A5B4FC", "cf": "#5EEAD4",
-                 "blend": ACCENT, "blend-auto": "#7C3AED", "blend-tuned": "#3730A3"}
+                 "blend": ACCENT, "blend-auto": "#7C3AED", "blend-tuned": "#3730A3",
+                 "llm_adapter": "#FCD34D", "blend_adapter": "#A16207"}
 
 
 #: A small template of our own: plotly's named templates cost ~25 ms to apply per figure.

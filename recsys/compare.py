@@ -46,11 +46,15 @@ SYSTEM_LABELS = {
     "cf": "CF only (s)",
     "blend": "Blend",
     "blend-auto": "Blend, auto weights",
+    "blend-tuned": "Blend, tuned weights",
+    "llm_adapter": "LLM only (r) + adapter",
+    "blend_adapter": "Blend + adapter",
 }
 
 #: Short names for chart axes.
 SYSTEM_SHORT = {"random": "Random", "popularity": "Popularity", "llm": "LLM", "cf": "CF", "blend": "Blend",
-                "blend-auto": "Blend (auto)"}
+                "blend-auto": "Blend (auto)", "blend-tuned": "Blend (tuned)",
+                "llm_adapter": "LLM + adapter", "blend_adapter": "Blend + adapter"}
 
 _METRIC_NAMES = {"recall": "Recall", "ndcg": "NDCG", "hr": "HR", "mrr": "MRR", "precision": "Precision",
                  "map": "MAP", "hit": "Hit rate", "coverage": "Coverage", "novelty": "Novelty",

@@ -75,7 +75,10 @@ def test_cf_adjustments_of_identical_rankings_are_all_same() -> None:
 
 def test_labels() -> None:
     assert compare.system_label("llm") == "LLM only (r)"
-    assert compare.system_label("blend-tuned") == "Blend Tuned"
+    assert compare.system_label("blend-tuned") == "Blend, tuned weights"
+    assert compare.system_label("blend_adapter") == "Blend + adapter"
+    assert compare.system_short("llm_adapter") == "LLM + adapter"
+    assert compare.system_label("some-new_system") == "Some New System"
     assert compare.system_label("blend-auto") == "Blend, auto weights"
     assert compare.system_short("cf") == "CF"
     assert compare.metric_label("ndcg@10") == "NDCG@10"

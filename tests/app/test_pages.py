@@ -228,7 +228,7 @@ def test_compare_renders_an_evaluation_file(new_app, results_dir: Path) -> None:
     at.switch_page("pages/compare.py").run()
     assert not at.exception and not at.error
     table = next(f.value for f in at.dataframe if "Recall@10" in getattr(f.value, "columns", []))
-    assert list(table.index) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend", "Blend Tuned"]
+    assert list(table.index) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend", "Blend, tuned weights"]
     assert table.loc["Blend", "Recall@10"].startswith("0.1000")
     assert "NeurIPS 2018" in "\n".join(c.value for c in at.caption)
 
