@@ -53,7 +53,8 @@ from recsys.progress import Progress, report, scaled
 
 logger = logging.getLogger(__name__)
 
-ADAPTER_RECIPE = "linear-text+cf/v2"
+#: v2: item side from an ALS without the validation users; v3: λ chosen with the era-gated term.
+ADAPTER_RECIPE = "linear-text+cf/v3"
 LAMBDA_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 ITEM_SIDES = ("content+cf", "content", "cf", "bias")
 

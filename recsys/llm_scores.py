@@ -14,10 +14,11 @@ genres ``D``, keywords ``K`` and era ``[y0, y1]``::
             − w_e · min(1, dist(year_i, [y0, y1]) / 10)    outside the era
             − w_n · max(0, max_{t∈T⁻} cos(e_t, e_i))        near a title the user disliked
             + w_f · Σ_{g∈G_i} f_g / |G_i|                  reactions: f_g ∈ [−1, 1] per genre
-            + λ · sd(r⁰) · z(a)_i                           trained adapter (when present)
+            + t_i · (1 − m_i if t_i > 0 else 1)             trained adapter (when present)
 
-where ``r⁰`` is everything above the adapter's line and ``a`` the adapter's item scores
-(:mod:`recsys.adapter`).
+where ``t_i = λ · sd(r⁰) · z(a)_i``, ``r⁰`` is everything above the adapter's line, ``a`` the
+adapter's item scores (:mod:`recsys.adapter`) and ``m_i = min(1, dist(year_i, [y0, y1]) / 10)``
+(0 without an era): the adapter cannot lift a movie the asked era rules out.
 
 The weights live in :class:`RelevanceConfig`. The top-``N`` items by ``r`` (named and
 disliked titles and disliked genres left out) are the LLM candidate set that seeds the CF
@@ -136,9 +137,10 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
         if hits.any():
             components["disliked_keywords"] = -config.disliked_keyword_penalty * \
                 hits / len(intent.disliked_keywords)
+    era_miss = None
     if intent.era is not None:
-        distance = intent.era.distance(catalogue.years)
-        components["era"] = -config.era_penalty * np.minimum(1.0, distance / 10.0)
+        era_miss = np.minimum(1.0, intent.era.distance(catalogue.years) / 10.0)
+        components["era"] = -config.era_penalty * era_miss
     disliked_idx = catalogue.indices([t.movie_id for t in intent.disliked_titles])
     if disliked_idx:
         near = np.max([embeddings @ embeddings[j] for j in disliked_idx], axis=0)
@@ -154,7 +156,12 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
 
     r = np.sum(list(components.values()), axis=0).astype(np.float32)
     if adapter is not None:
-        components["adapter"] = adapter.term(query, r)
+        term = adapter.term(query, r)
+        if era_miss is not None:
+            # The adapter may not lift what the asked era rules out: its lift fades with
+            # the era miss, m_i = min(1, dist/10).
+            term = np.where(term > 0, term * (1.0 - era_miss), term).astype(np.float32)
+        components["adapter"] = term
         r = (r + components["adapter"]).astype(np.float32)
     excluded = excluded_items(catalogue, intent)
     candidates = top_indices(r, config.candidates, excluded)

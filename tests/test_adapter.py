@@ -82,6 +82,28 @@ def test_pipeline_adds_the_adapter_term_only_when_asked(trained, tiny_recommende
         rec.adapter = None
 
 
+def test_the_adapter_cannot_lift_a_movie_outside_the_asked_era(tiny_recommender):
+    from recsys.adapter import Adapter
+
+    rec = tiny_recommender
+    cat = rec.catalogue
+    godfather, heat = cat.indices([27, 26])  # The Godfather (1972), Heat (1995)
+    bias = np.zeros(len(cat), dtype=np.float32)
+    bias[[godfather, heat]] = 10.0                # the adapter adores both
+    dim = rec.index.embeddings.shape[1]
+    rec.adapter = Adapter(query_map=np.zeros((4, dim), dtype=np.float32),
+                          item_matrix=np.zeros((len(cat), 4), dtype=np.float32),
+                          item_bias=bias, weight=1.0, key="test")
+    try:
+        nineties = rec.recommend("crime movies from the 90s", k=5).relevance.components["adapter"]
+        any_era = rec.recommend("crime movies", k=5).relevance.components["adapter"]
+    finally:
+        rec.adapter = None
+    assert any_era[godfather] > 0 and any_era[heat] > 0
+    assert nineties[heat] > 0                                        # in the era: still lifted
+    assert nineties[godfather] == 0                                  # 18 years out: not lifted at all
+
+
 def test_saved_adapter_loads_back_identically(trained, tmp_path):
     path = tmp_path / "adapter.npz"
     save_adapter(trained, path)
