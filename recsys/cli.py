@@ -328,9 +328,9 @@ def _code_version() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True, timeout=5, check=False).stdout.strip()
-        # Result files are outputs, not code: rewriting them must not mark the code as changed.
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                     ":(exclude)assets/results"], cwd=ROOT,
+        # Only the code that computes results counts (not the README or the result files).
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                     "recsys", "requirements.txt"], cwd=ROOT,
                                     capture_output=True, text=True, timeout=5, check=False).stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return {}
