@@ -196,7 +196,7 @@ if adapter is not None:
     adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
                     '<div class="fr-model-name">In use: a learned term of r</div><div class="fr-model-detail">A linear '
                     'head on the frozen encoder, trained on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
-                    'so it can lift films whose text says little about the request.</div>'
+                    'so it can lift films whose text says little about the request (never ones outside an asked era).</div>'
                     f'<div class="fr-facts">{rows}</div></div>')
 else:
     adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
