@@ -13,6 +13,9 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from recsys.charts import SIGNAL_COLORS
+from recsys.feedback import Step as ReactionStep
+
 #: Poster gradients per MovieLens genre (first genre of a movie picks the colours).
 GENRE_COLORS: dict[str, tuple[str, str]] = {
     "Action": ("#E4572E", "#F29E4C"),
@@ -37,7 +40,6 @@ GENRE_COLORS: dict[str, tuple[str, str]] = {
 }
 DEFAULT_COLORS = ("#4F46E5", "#818CF8")
 
-SIGNAL_COLORS = {"r": "#4F46E5", "s": "#14B8A6", "b": "#94A3B8"}
 SIGNAL_SHORT = {"r": "LLM", "s": "CF", "b": "Prior"}
 
 #: Which blended signal each kind of explanation comes from (its bullet takes that colour).
@@ -331,19 +333,7 @@ def icon(kind: str, *, size: int = 14) -> str:
             f'aria-hidden="true"><path fill="currentColor" d="{path}"/></svg>')
 
 
-@dataclass(frozen=True)
-class HistoryStep:
-    """One reaction in the history panel (filled from ``recsys.feedback.Step``)."""
-
-    number: int
-    kind: str
-    label: str
-    entered: tuple[str, ...]
-    left: tuple[str, ...]
-    milliseconds: float
-
-
-def history_list(steps: Sequence[HistoryStep], *, limit: int = 6) -> str:
+def history_list(steps: Sequence[ReactionStep], *, limit: int = 6) -> str:
     """What each reaction did to the list, newest first: the movie, then what entered and left."""
     if not steps:
         return ('<div class="fr-history-empty">No reactions yet. Use the buttons on a card: '

@@ -437,8 +437,7 @@ def _live_panel(session: Any, sliders: tuple[float, float, float], effective: tu
                         config={"displayModeBar": False}, key="interest_decades", theme=None)
     st.caption("Share of your estimated interest" + (" · dark ticks: before your last reaction" if before else "")
                + ".")
-    steps = [h.HistoryStep(s.number, s.kind, s.label, s.entered, s.left, s.milliseconds) for s in session.history]
-    ui.md('<div class="fr-subhead">What each reaction changed</div>' + h.history_list(steps))
+    ui.md('<div class="fr-subhead">What each reaction changed</div>' + h.history_list(session.history))
     st.button("Reset reactions", key="reset_reactions", icon=":material/restart_alt:", on_click=_reset,
               disabled=not session.reactions, width="stretch",
               help="Forget every reaction and go back to the list for your words alone.")

@@ -423,11 +423,12 @@ def test_engine_loader_reports_failure_without_raising(monkeypatch: pytest.Monke
 
 
 def test_history_lists_newest_first_and_escapes_titles() -> None:
-    from pages._html import HistoryStep, history_list
+    from pages._html import history_list
+    from recsys.feedback import Step
 
     assert "No reactions yet" in history_list([])
-    steps = [HistoryStep(1, "like", "Heat (1995)", ("A <b>", "B", "C", "D"), ("E",), 12.0),
-             HistoryStep(2, "seen", "Alien (1979)", (), (), 3.0)]
+    steps = [Step(1, "like", 6, "Heat (1995)", ("A <b>", "B", "C", "D"), ("E",), 12.0),
+             Step(2, "seen", 1214, "Alien (1979)", (), (), 3.0)]
     out = history_list(steps)
     assert out.index("Alien (1979)") < out.index("Heat (1995)")
     assert "A &lt;b&gt;" in out and "A <b>" not in out
