@@ -237,12 +237,19 @@ class _ConnectionFailed(Exception):
     pass
 
 
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with ``secret``, its URL-encoded form, ``api_key=…`` values and bearer tokens
-    replaced by ``***``."""
+def scrub(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` (and its URL-encoded forms) replaced by ``***``; nothing else
+    changes (used on cache lines, where "bearer of bad news" must survive)."""
     if secret:
         for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
             text = text.replace(form, "***")
+    return text
+
+
+def redact(text: str, secret: str | None) -> str:
+    """For messages and logs: :func:`scrub`, and any ``api_key=…`` value or bearer token
+    replaced by ``***``."""
+    text = scrub(text, secret)
     text = re.sub(r"(?i)(api_key=)[^&\s\"']+", r"\1***", text)
     return re.sub(r"(?i)bearer\s+[^\s\"']+", "Bearer ***", text)
 
@@ -371,7 +378,8 @@ class _Http:
                 log.warning("%s", self.redact(f"{self.service}: {reason} for {what}; "
                                               f"retry {attempt + 1} of {attempts - 1} in {wait:.2f} s"))
                 policy.sleep(wait)
-        raise self.error(f"{self.service} failed {attempts} times for {what} (last: {reason}); "
+        times = "once" if attempts == 1 else f"{attempts} times"
+        raise self.error(f"{self.service} failed {times} for {what} (last: {reason}); "
                          "try again later (movies fetched so far are kept)")
 
     def _pace(self) -> None:
@@ -498,7 +506,7 @@ class KnowledgeSource(Protocol):
         ...
 
     def redact(self, text: str) -> str:
-        """``text`` without this source's secret."""
+        """``text`` without this source's secret (applied to every cache line)."""
         ...
 
 
@@ -528,6 +536,7 @@ class TMDBSource:
         self.base_url = _base(base_url, "RECSYS_TMDB_BASE_URL", DEFAULT_TMDB_URL)
         self.language = language
         bearer = _is_bearer(key)
+        self._key = key
         self._http = _Http("TMDB", policy or HttpPolicy(), default_interval=0.025, user_agent=user_agent,
                            secret=key,
                            headers={"Authorization": f"Bearer {key}"} if bearer else None,
@@ -537,8 +546,8 @@ class TMDBSource:
         return f"TMDBSource(base_url={self.base_url!r}, api_key='***')"
 
     def redact(self, text: str) -> str:
-        """``text`` without the key."""
-        return self._http.redact(text)
+        """``text`` without the key (only the key's own spellings are replaced)."""
+        return scrub(text, self._key)
 
     def fetch_batch(self, links: Sequence[Link]) -> list[dict[str, Any]]:
         """One record per link; movies without a ``tmdbId`` or unknown to TMDB stay empty."""
@@ -666,7 +675,7 @@ class WikidataSource:
         people_ids: set[str] = set()
         for entity in films.values():
             for prop in ("P57", "P161"):
-                people_ids.update(_claim_items(entity, prop))
+                people_ids.update(_claim_items(entity, prop)[:CAST_LIMIT if prop == "P161" else None])
         people = self._entities(sorted(people_ids, key=_qnum), "labels", "en|mul", "people")
         names = {qid: label for qid, entity in people.items()
                  if (label := _label(entity, ("en", "mul")))}

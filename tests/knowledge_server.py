@@ -71,7 +71,7 @@ WD_FILMS: dict[str, dict[str, Any]] = {
                   "enwiki": "Toy Story"},
     "tt0113497": {"id": "Q243439", "labels": {"en": "Jumanji"}, "aliases": {}, "P57": ["Q95008"],
                   "P161": [], "enwiki": "Jumanji"},
-    "tt0119094": {"id": "Q379873", "labels": {"mul": "Face/Off"}, "aliases": {}, "P57": ["Q45249"],
+    "tt0119094": {"id": "Q379873", "labels": {"mul": "Face/Off"}, "aliases": {}, "P57": ["Q45249", "-Q1"],
                   "P161": ["Q80938", "Q42869"], "enwiki": "Face/Off"},
 }
 WD_PEOPLE = {"Q134077": "John Lasseter", "Q2263": "Tom Hanks", "Q208649": "Tim Allen", "Q312705": "Don Rickles",
@@ -105,6 +105,7 @@ class Trickle:
 
     size: int = 1000
     interval: float = 0.05
+    headers: bool = False        #: trickle a header line instead of the body
 
 
 Override = Callable[[Call], "Answer | Trickle | None"]
@@ -131,6 +132,13 @@ class FakeWeb:
                 web.calls.append(call)
                 answer = (web.override(call) if web.override else None) or web.answer(call)
                 try:
+                    if isinstance(answer, Trickle) and answer.headers:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                        for _ in range(answer.size):
+                            self.wfile.write(b"z")
+                            self.wfile.flush()
+                            time.sleep(answer.interval)
+                        return
                     if isinstance(answer, Trickle):
                         self.send_response(200)
                         self.send_header("Content-Type", "application/json")
@@ -233,10 +241,13 @@ class FakeWeb:
 
 
 def _statement(prop: str, qid: str) -> dict[str, Any]:
+    """A statement; ``-Q…`` is a deprecated one (which readers must skip)."""
+    rank = "deprecated" if qid.startswith("-") else "normal"
+    qid = qid.lstrip("-")
     return {"mainsnak": {"snaktype": "value", "property": prop, "datatype": "wikibase-item",
                          "datavalue": {"value": {"entity-type": "item", "numeric-id": int(qid[1:]), "id": qid},
                                        "type": "wikibase-entityid"}},
-            "type": "statement", "rank": "normal"}
+            "type": "statement", "rank": rank}
 
 
 @contextmanager

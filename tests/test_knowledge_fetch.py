@@ -140,6 +140,7 @@ def test_wikidata_and_wikipedia_good_answers(web: FakeWeb, policy: HttpPolicy, t
     assert records[2]["director"] == ["Joe Johnston"] and records[2]["cast"] is None
     off = records[1573]
     assert off["title"] == "Face/Off" and off["cast"] == ["John Travolta", "Nicolas Cage"]   # "mul" labels
+    assert off["director"] == ["John Woo"]                                    # a deprecated statement skipped
     assert off["overview"].startswith("Face/Off is")
     assert records[99]["director"] is None and records[7] == blank_record((7, None, None))
     # batched: one SPARQL query, one wbgetentities for the films, one for the people, one summary per film
@@ -257,9 +258,10 @@ def test_500_then_success_with_backoff(web: FakeWeb, policy: HttpPolicy, sleeps:
     _no_secret(caplog.text)
 
 
+@pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])
 def test_a_trickling_server_hits_the_deadline(web: FakeWeb, sleeps: Sleeps, tmp_path: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
-    web.override = lambda call: Trickle(size=1000, interval=0.05)            # 50 s if waited for
+                                              caplog: pytest.LogCaptureFixture, in_headers: bool) -> None:
+    web.override = lambda call: Trickle(size=1000, interval=0.05, headers=in_headers)   # 50 s if waited for
     policy = HttpPolicy(deadline=0.4, retries=1, backoff=0.01, min_interval=0.0, sleep=sleeps)
     start = time.monotonic()
     with pytest.raises(KnowledgeFetchError, match=r"failed 2 times .*no complete answer within 0.4 s") as err:
@@ -354,13 +356,15 @@ def test_wikidata_nonsense_answers_are_clear_errors(web: FakeWeb, policy: HttpPo
 def test_the_key_never_reaches_the_cache_even_when_echoed(web: FakeWeb, policy: HttpPolicy, tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     def echo(call: Call) -> Answer:
-        return Answer(200, {"id": 862, "overview": f"you asked {call.raw} with {call.headers.get('authorization')}"})
+        return Answer(200, {"id": 862, "overview": f"you asked {call.raw} with {call.headers.get('authorization')}",
+                            "keywords": {"keywords": [{"name": "the bearer of bad news"}, {"name": "api_key=x"}]}})
 
     web.override = echo
     for key in SECRETS:
         path = fetch_knowledge(LINKS[:1], tmp_path / key[:4], api_key=key, policy=policy)
         text = path.read_text(encoding="utf-8")
         assert "you asked /3/movie/862" in text
+        assert read_knowledge(path)[1]["keywords"] == ["the bearer of bad news", "api_key=x"]   # data intact
         _no_secret(text)
     _no_secret(caplog.text)
     assert redact(f"x?api_key={TMDB_KEY}&y=1 Bearer {TMDB_TOKEN}", None) == "x?api_key=***&y=1 Bearer ***"
