@@ -410,3 +410,16 @@ def test_merge_of_two_fetched_files(web: FakeWeb, policy: HttpPolicy, tmp_path: 
 def test_sources_have_safe_reprs() -> None:
     assert "***" in repr(TMDBSource(TMDB_KEY)) and TMDB_KEY not in repr(TMDBSource(TMDB_KEY))
     assert "WikidataSource(" in repr(WikidataSource())
+
+
+def test_links_from_frames() -> None:
+    import pandas as pd
+
+    from recsys.knowledge_fetch import links_from_frames
+
+    links = pd.DataFrame({"movie_id": [1, 2], "imdb_id": ["0114709", "0113497"],
+                          "tmdb_id": pd.array([862, None], dtype="Int64")})
+    movies = pd.DataFrame({"movie_id": [1], "title": ["Toy Story (1995)"], "genres": ["Animation"]})
+    rows = links_from_frames(links, movies)
+    assert rows[0] == Link(1, "0114709", 862, "Toy Story (1995)", "Animation")
+    assert blank_record(rows[1])["tmdbId"] is None and blank_record(rows[0])["tmdbId"] == "862"
