@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,12 @@ class AdapterConfig:
     seed: int = 0
     items: str = "content+cf"        #: item side: "content+cf" (P e_i + Q y_i), "content", "cf", "bias"
     hidden: int = 0                  #: 0: linear query map; > 0: W₂ relu(W₁ q) with this width
+    request_repeats: int = 4         #: each real request counts as this many synthetic texts
+    #: λ for language-only requests; ``None``: chosen on validation users' synthetic texts.
+    #: The default was chosen by cross-validation on ReDial's training requests
+    #: (``bench/adapter_cv.py``; README, "Learning from real requests").
+    weight: float | None = 0.5
+    weight_named: float | None = 0.5  #: λ for requests that name a movie (``None``: as ``weight``)
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,35 +98,45 @@ class Adapter:
     key: str
     report: dict[str, Any] = field(default_factory=dict)
     hidden_map: np.ndarray | None = None   #: W₁, H × D, for the two-layer variant
+    weight_named: float | None = None      #: λ for requests naming a movie (None: ``weight``)
 
     def scores(self, query: np.ndarray) -> np.ndarray:
         """``a_i`` for every item."""
         h = query if self.hidden_map is None else np.maximum(self.hidden_map @ query, 0.0)
         return self.item_matrix @ (self.query_map @ h) + self.item_bias
 
-    def term(self, query: np.ndarray, r0: np.ndarray) -> np.ndarray:
-        """The adapter's additive term of ``r``: ``λ·sd(r⁰)·z(a)``."""
+    def term(self, query: np.ndarray, r0: np.ndarray, *, names_movie: bool = False) -> np.ndarray:
+        """The adapter's additive term of ``r``: ``λ·sd(r⁰)·z(a)`` (λ per request type:
+        ``weight_named`` when the request names a movie)."""
+        weight = self.weight if not names_movie or self.weight_named is None else self.weight_named
         a = self.scores(query)
         spread = float(a.std())
-        if spread == 0 or self.weight == 0:
+        if spread == 0 or weight == 0:
             return np.zeros_like(r0)
-        return (self.weight * float(r0.std()) * (a - a.mean()) / spread).astype(np.float32)
+        return (weight * float(r0.std()) * (a - a.mean()) / spread).astype(np.float32)
 
 
-def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig) -> str:
-    """Cache key: item index, CF factors, training users, config and recipe."""
+def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig,
+                requests: Sequence[tuple[str, Sequence[int]]] = ()) -> str:
+    """Cache key: item index, CF factors, knowledge, training users, real requests, config
+    and recipe."""
     cf = recommender.cf
     digest = hashlib.sha1()
-    digest.update(json.dumps([recommender.index.key, asdict(config), ADAPTER_RECIPE]).encode())
+    knowledge = getattr(recommender, "knowledge", None)
+    digest.update(json.dumps([recommender.index.key, asdict(config), ADAPTER_RECIPE,
+                              knowledge.knowledge.source if knowledge else "",
+                              [[t, [int(i) for i in items]] for t, items in requests]]).encode())
     digest.update(np.ascontiguousarray(cf.item_factors).tobytes())
     digest.update(np.sort(np.asarray(users, dtype=np.int64)).tobytes())
     return digest.hexdigest()[:20]
 
 
 def adapter_path(cache_dir: Path, recommender: Any, users: np.ndarray,
-                 config: AdapterConfig = AdapterConfig()) -> Path:
-    """Where the adapter for this recommender, user set and config is cached."""
-    return Path(cache_dir) / f"adapter-{recommender.catalogue.name}-{adapter_key(recommender, users, config)}.npz"
+                 config: AdapterConfig = AdapterConfig(),
+                 requests: Sequence[tuple[str, Sequence[int]]] = ()) -> Path:
+    """Where the adapter for this recommender, user set, real requests and config is cached."""
+    key = adapter_key(recommender, users, config, requests)
+    return Path(cache_dir) / f"adapter-{recommender.catalogue.name}-{key}.npz"
 
 
 def load_adapter(path: Path) -> Adapter | None:
@@ -130,10 +147,11 @@ def load_adapter(path: Path) -> Adapter | None:
         with np.load(path) as stored:
             arrays = {k: stored[k] for k in ("query_map", "item_matrix", "item_bias", "weight", "report")}
             hidden = stored["hidden_map"].astype(np.float32) if "hidden_map" in stored else None
+            named = float(stored["weight_named"]) if "weight_named" in stored else None
         report_data = json.loads(str(arrays["report"]))
         adapter = Adapter(arrays["query_map"].astype(np.float32), arrays["item_matrix"].astype(np.float32),
                           arrays["item_bias"].astype(np.float32), float(arrays["weight"]), path.stem,
-                          report_data, hidden)
+                          report_data, hidden, named)
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("Adapter %s is unreadable (%s); ignoring it", path.name, exc)
         return None
@@ -147,11 +165,63 @@ def save_adapter(adapter: Adapter, path: Path) -> None:
     """Write atomically next to the other caches."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
-    extra = {} if adapter.hidden_map is None else {"hidden_map": adapter.hidden_map}
+    extra: dict[str, Any] = {} if adapter.hidden_map is None else {"hidden_map": adapter.hidden_map}
+    if adapter.weight_named is not None:
+        extra["weight_named"] = np.float32(adapter.weight_named)
     np.savez(tmp, query_map=adapter.query_map, item_matrix=adapter.item_matrix,
              item_bias=adapter.item_bias, weight=np.float32(adapter.weight),
              report=np.array(json.dumps(adapter.report)), **extra)
     os.replace(tmp, path)
+
+
+def _votes(recommender: Any) -> np.ndarray | None:
+    knowledge = getattr(recommender, "knowledge", None)
+    return knowledge.knowledge.votes if knowledge is not None else None
+
+
+#: Environment variable naming a JSONL of real typed requests to train on (ReDial's training
+#: split: ``{"request": text, "target_movie_ids": [...]}`` per line).
+TRAIN_REQUESTS_ENV = "RECSYS_TRAIN_REQUESTS"
+
+
+def training_requests(catalogue: Any, path: str | os.PathLike[str] | None = None
+                      ) -> list[tuple[str, list[int]]]:
+    """Real requests to train on: ``(text, liked item indices)`` from ``path`` (default
+    ``$RECSYS_TRAIN_REQUESTS``); ``[]`` when none is configured. Lines that are not a request
+    record, or whose movies are not in the catalogue, are skipped (counted in a warning)."""
+    path = path or os.environ.get(TRAIN_REQUESTS_ENV, "").strip() or None
+    if path is None:
+        return []
+    path = Path(path).expanduser()
+    if "dev" in path.stem or "test" in path.stem:
+        logger.warning("%s looks like an evaluation file; the adapter never trains on it", path)
+        return []
+    out: list[tuple[str, list[int]]] = []
+    skipped = 0
+    try:
+        handle = path.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        logger.warning("Training requests %s unreadable (%s); training without them", path, exc)
+        return []
+    with handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = str(row["request"])
+                items = catalogue.indices([int(m) for m in row.get("target_movie_ids", [])])
+            except (ValueError, KeyError, TypeError):
+                skipped += 1
+                continue
+            if items and text.strip():
+                out.append((text, items))
+            else:
+                skipped += 1
+    if skipped:
+        logger.warning("%s: %d lines skipped (not a request, or no target movie in the catalogue)",
+                       path, skipped)
+    return out
 
 
 def liked_items(recommender: Any, users: np.ndarray, threshold: float) -> dict[int, list[int]]:
@@ -167,8 +237,15 @@ def liked_items(recommender: Any, users: np.ndarray, threshold: float) -> dict[i
 
 
 def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = AdapterConfig(), *,
+                  requests: Sequence[tuple[str, Sequence[int]]] = (),
                   progress: Progress | None = None) -> Adapter:
-    """Train the adapter on ``users`` (module docstring); reports validation loss and metric."""
+    """Train the adapter on ``users`` (module docstring); reports validation loss and metric.
+
+    ``requests`` are real typed requests ``(text, liked item indices)`` (ReDial's training
+    split): each joins the training texts ``config.request_repeats`` times, as the query text
+    the pipeline would embed for it. With ``config.weight`` set, λ is that value and no
+    validation search runs.
+    """
     import torch
 
     started = time.perf_counter()
@@ -212,6 +289,20 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
             val_texts.append(describe(catalogue, items[:half], rng, variant, people))
             val_history.append(items[:half])
             val_future.append(items[half:])
+
+    real_texts: list[str] = []
+    for text, items in requests:
+        items = [int(i) for i in items]
+        if not items:
+            continue
+        try:
+            query = recommender.builtin_parser.parse(text).query_text
+        except ValueError:
+            continue
+        for _ in range(max(1, config.request_repeats)):
+            texts.append(query)
+            targets.append(items)
+        real_texts.append(query)
 
     encoder = recommender.encoder
     Q = torch.from_numpy(encoder.encode(texts, progress=scaled(progress, 0.0, 0.45)))
@@ -277,9 +368,12 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
         item_bias = bias.detach().numpy().astype(np.float32)
     adapter = Adapter(query_map, item_matrix, item_bias, 1.0, "", {}, hidden_map)
 
-    report(progress, 0.92, "Choosing λ on validation users")
-    weight, metrics = _choose_weight(recommender, adapter, cf, fit_users, val_texts, val_history,
-                                     val_future)
+    if config.weight is None:
+        report(progress, 0.92, "Choosing λ on validation users")
+        weight, metrics = _choose_weight(recommender, adapter, cf, fit_users, val_texts, val_history,
+                                         val_future)
+    else:
+        weight, metrics = config.weight, {}
     seconds = time.perf_counter() - started
     summary = {
         "recipe": ADAPTER_RECIPE, "config": asdict(config), "training_users": int(len(train_users)),
@@ -287,10 +381,12 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
         "trainable_parameters": int(sum(p.numel() for p in params)),
         "final_train_loss": history[-1]["train_loss"], "final_val_loss": history[-1]["val_loss"],
         "val_recall@10": metrics, "weight": weight, "seconds": round(seconds, 1), "history": history,
-        "example_descriptions": texts[:5],
+        "example_descriptions": texts[:5], "real_requests": len(real_texts),
+        "weight_named": config.weight_named,
     }
     report(progress, 1.0, "Adapter trained")
-    return Adapter(query_map, item_matrix, item_bias, weight, "", summary, hidden_map)
+    return Adapter(query_map, item_matrix, item_bias, weight, "", summary, hidden_map,
+                   config.weight_named)
 
 
 def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.ndarray, texts: list[str],
@@ -318,8 +414,9 @@ def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.nd
     validation_rec = type(recommender)(
         catalogue, recommender.encoder, recommender.index,
         cf,
-        baseline_prior(catalogue, n_ratings=counts, mean_rating=means), recommender.matcher,
-        config=recommender.config)
+        baseline_prior(catalogue, n_ratings=counts, mean_rating=means,
+                       votes=_votes(recommender), votes_weight=recommender.config.prior_votes_weight),
+        recommender.matcher, config=recommender.config, knowledge=recommender.knowledge)
     recall: dict[float, list[float]] = {lam: [] for lam in LAMBDA_GRID}
     for text, seen, targets in zip(texts, history, future):
         wanted = set(targets)

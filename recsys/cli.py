@@ -25,9 +25,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from recsys.adapter import AdapterConfig
 from recsys.intent import InvalidRequestError
 
 logger = logging.getLogger("recsys")
+
+#: The default adapter recipe (the CLI's defaults come from it).
+AdapterDefaults = AdapterConfig()
 
 EXIT_USAGE = 2
 EXIT_DATA = 1
@@ -102,11 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     idx = sub.add_parser("index", help="build or refresh the caches (embeddings, ALS)")
     idx.add_argument("--rebuild", action="store_true", help="recompute even when caches exist")
 
+    fk = sub.add_parser("fetch-knowledge",
+                        help="download movie knowledge (people, plots, Chinese titles): Wikidata + "
+                             "Wikipedia, or TMDB with TMDB_API_KEY; resumable")
+    fk.add_argument("--source", choices=["auto", "wikidata", "tmdb"], default="auto",
+                    help="auto = TMDB when TMDB_API_KEY is set, else Wikidata + Wikipedia")
+    fk.add_argument("--limit", type=int, default=None, help="only the first N movies (for a try)")
+
     ta = sub.add_parser("train-adapter",
                         help="train the small adapter on the frozen encoder (training users only)")
-    ta.add_argument("--epochs", type=int, default=15, help="training epochs (15)")
-    ta.add_argument("--descriptions", type=int, default=10,
-                    help="synthetic descriptions per training user (10)")
+    ta.add_argument("--epochs", type=int, default=AdapterDefaults.epochs,
+                    help=f"training epochs ({AdapterDefaults.epochs})")
+    ta.add_argument("--descriptions", type=int, default=AdapterDefaults.descriptions_per_user,
+                    help=f"synthetic descriptions per training user ({AdapterDefaults.descriptions_per_user})")
     ta.add_argument("--json", action="store_true", help="print the training report as JSON")
     return parser
 
@@ -151,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "train-adapter":
             return _train_adapter(args)
+        if args.command == "fetch-knowledge":
+            return _fetch_knowledge(args)
         parser.error(f"unknown command {args.command}")
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -175,6 +189,29 @@ def _load(args: argparse.Namespace, *, rebuild: bool = False, show_progress: boo
                                     rebuild=rebuild, progress=progress)
     except (DataError, EncoderUnavailableError) as exc:
         raise CLIError(" ".join(str(exc).split()), EXIT_DATA) from None
+
+
+def _fetch_knowledge(args: argparse.Namespace) -> int:
+    from recsys.data import DataError, default_cache_dir, load_dataset
+    from recsys.knowledge_fetch import KnowledgeFetchError, fetch_knowledge, links_from_frames
+    from recsys.progress import tqdm_progress
+
+    cache = default_cache_dir() if args.cache_dir is None else Path(args.cache_dir)
+    try:
+        raw = load_dataset(args.data_dir, dataset=args.dataset, cache_dir=cache)
+    except DataError as exc:
+        raise CLIError(" ".join(str(exc).split()), EXIT_DATA) from None
+    if raw.links is None:
+        raise CLIError("the data set has no links.csv (IMDb / TMDB ids); nothing to fetch by",
+                       EXIT_DATA)
+    try:
+        with tqdm_progress("Fetching", disable=not sys.stderr.isatty()) as progress:
+            path = fetch_knowledge(links_from_frames(raw.links, raw.movies), cache,
+                                   source=args.source, progress=progress, limit=args.limit)
+    except KnowledgeFetchError as exc:
+        raise CLIError(f"{exc}; run the command again to resume", EXIT_DATA) from None
+    print(f"Movie knowledge in {path}")
+    return 0
 
 
 def _weights(args: argparse.Namespace, default: Any) -> Any:
@@ -595,22 +632,23 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _train_adapter(args: argparse.Namespace) -> int:
-    from recsys.adapter import AdapterConfig, save_adapter, train_adapter
+    from dataclasses import replace
+
     from recsys.progress import tqdm_progress
     from recsys.splits import split_users
 
     if args.epochs < 1 or args.descriptions < 1:
         raise CLIError("--epochs and --descriptions must be at least 1")
     recommender = _load(args, show_progress=sys.stderr.isatty())
-    train_users, heldout = split_users(recommender.catalogue)
-    config = AdapterConfig(epochs=args.epochs, descriptions_per_user=args.descriptions)
-    try:
-        with tqdm_progress("Training the adapter") as progress:
-            adapter = train_adapter(recommender, train_users, config, progress=progress)
-    except ValueError as exc:
-        raise CLIError(str(exc), EXIT_DATA) from None
+    _, heldout = split_users(recommender.catalogue)
+    adapter_config = replace(recommender.config.adapter, epochs=args.epochs,
+                             descriptions_per_user=args.descriptions)
+    recommender.config = replace(recommender.config, adapter=adapter_config)
+    with tqdm_progress("Training the adapter") as progress:
+        adapter = recommender.ensure_adapter(args.cache_dir, rebuild=True, progress=progress)
+    if adapter is None:
+        raise CLIError("the adapter could not be trained (see the warning above)", EXIT_DATA)
     path = recommender.adapter_file(args.cache_dir)
-    save_adapter(adapter, path)
     report = {k: v for k, v in adapter.report.items() if k != "history"}
     report["path"] = str(path)
     report["heldout_users_not_used"] = int(len(heldout))
@@ -618,13 +656,16 @@ def _train_adapter(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False))
         return 0
     print(f"Adapter trained in {report['seconds']} s on {report['training_users']} training users "
-          f"({report['training_texts']:,} descriptions, {report['trainable_parameters']:,} trainable "
-          f"parameters; {len(heldout)} held-out users never used).")
-    print(f"Validation ({report['validation_users']} users): loss {report['final_val_loss']:.3f}; "
-          "blend Recall@10 by λ: " + ", ".join(f"{k.split('=')[1]}: {v:.4f}" for k, v in
-                                               report["val_recall@10"].items() if k.startswith("lambda=")))
-    print(f"Chosen λ = {adapter.weight:g} (one-standard-error rule). Saved to {path}; "
-          "the recommender uses it from the next start.")
+          f"and {report.get('real_requests', 0):,} real requests ({report['training_texts']:,} texts, "
+          f"{report['trainable_parameters']:,} trainable parameters; {len(heldout)} held-out users "
+          "never used).")
+    print(f"Validation ({report['validation_users']} users): loss {report['final_val_loss']:.3f}.")
+    named = report.get("weight_named")
+    print(f"λ = {adapter.weight:g}" + (f" (requests naming a movie: {named:g})" if named is not None else "")
+          + f". Saved to {path}.")
+    if (args.epochs, args.descriptions) != (AdapterDefaults.epochs, AdapterDefaults.descriptions_per_user):
+        print("Note: non-default --epochs/--descriptions make another recipe than the default; the "
+              "recommender keeps using the default one.")
     return 0
 
 

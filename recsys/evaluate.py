@@ -495,12 +495,12 @@ def _prefetching(recommender: Any, texts: Sequence[str], cache_dir: Path | None 
     """A shallow copy of ``recommender`` (every component shared, the adapter included)
     whose query embeddings for ``texts`` were batch-encoded (:func:`encode_queries`).
     Only for the built-in parser; otherwise the recommender itself."""
-    from recsys.intent import BuiltinIntentParser, GenreZeroShot, InvalidRequestError
+    from recsys.intent import GenreZeroShot, InvalidRequestError
 
     builtin = getattr(recommender, "builtin_parser", None)
     if builtin is None or recommender.parser is not builtin:
         return recommender
-    plain = BuiltinIntentParser(recommender.catalogue, recommender.matcher)  # query text only
+    plain = builtin.with_encoder(None, None)  # query text only
     queries = []
     for text in texts:
         try:
@@ -511,8 +511,7 @@ def _prefetching(recommender: Any, texts: Sequence[str], cache_dir: Path | None 
                                  encode_queries(recommender.encoder, queries, cache_dir))
     index = recommender.index
     zero_shot = GenreZeroShot(index.genre_names, index.genre_embeddings, recommender.catalogue.genre_names)
-    parser = BuiltinIntentParser(recommender.catalogue, recommender.matcher, encoder.encode_query,
-                                 zero_shot)
+    parser = builtin.with_encoder(encoder.encode_query, zero_shot)
     fast = copy.copy(recommender)
     fast.encoder = encoder
     fast.builtin_parser = parser
@@ -1084,8 +1083,16 @@ def split_recommender(base: Any, raw: Any, users: np.ndarray, *, cache_dir: Path
     matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
                            catalogue.n_ratings.tolist())
     parser = None if base.parser is base.builtin_parser else base.parser
-    recommender = Recommender(catalogue, base.encoder, index, cf, baseline_prior(catalogue), matcher,
-                              parser=parser, config=base.config)
+    knowledge = None
+    if getattr(base, "knowledge", None) is not None:
+        # External knowledge stays; the user tags inside its plot-word index are train-only.
+        from recsys.knowledge import KnowledgeIndex
+
+        knowledge = KnowledgeIndex.build(base.knowledge.knowledge, catalogue)
+    prior = baseline_prior(catalogue, votes=knowledge.knowledge.votes if knowledge else None,
+                           votes_weight=base.config.prior_votes_weight)
+    recommender = Recommender(catalogue, base.encoder, index, cf, prior, matcher,
+                              parser=parser, config=base.config, knowledge=knowledge)
     if getattr(base, "adapter", None) is not None:
         recommender.adapter = split_adapter(recommender, users, cache, progress)
     return recommender
@@ -1101,11 +1108,18 @@ def split_adapter(recommender: Any, users: np.ndarray, cache_dir: Path,
         from recsys.adapter import adapter_path, load_adapter, save_adapter, train_adapter
     except ImportError:  # pragma: no cover - the adapter is optional
         return None
-    path = adapter_path(cache_dir, recommender, np.asarray(users))
+    from recsys.adapter import training_requests
+
+    # The same recipe as the product's adapter (real requests included: they are other
+    # people than MovieLens' held-out users), with MovieLens users restricted to ``users``.
+    config = recommender.config.adapter
+    requests = training_requests(recommender.catalogue)
+    path = adapter_path(cache_dir, recommender, np.asarray(users), config, requests)
     adapter = load_adapter(path)
     if adapter is None:
         logger.info("training the adapter on %d train-only users (once; cached)", len(users))
-        adapter = train_adapter(recommender, np.asarray(users), progress=progress)
+        adapter = train_adapter(recommender, np.asarray(users), config, requests=requests,
+                                progress=progress)
         save_adapter(adapter, path)
         adapter = load_adapter(path) or adapter
     return adapter

@@ -30,12 +30,13 @@ How the built-in parser reads a request:
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from recsys import lexicon
 from recsys.catalogue import Catalogue
 from recsys.text import GENRE_WORDS
 from recsys.titles import TitleMatcher, TitleMention
+
+if TYPE_CHECKING:
+    from recsys.knowledge import PeopleIndex
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +136,7 @@ class Intent:
     keywords: tuple[str, ...] = ()
     disliked_keywords: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
+    disliked_people: tuple[str, ...] = ()
     titles: tuple[TitleRef, ...] = ()
     disliked_titles: tuple[TitleRef, ...] = ()
     similar_titles: tuple[TitleRef, ...] = ()
@@ -160,6 +165,7 @@ class Intent:
             "similar_titles": [t.to_dict() for t in self.similar_titles],
             "disliked_keywords": list(self.disliked_keywords),
             "people": list(self.people),
+            "disliked_people": list(self.disliked_people),
             "inferred_genres": list(self.inferred_genres),
             "era_label": self.era.label if self.era else None,
             "query_text": self.query_text,
@@ -215,6 +221,17 @@ def clean_request(text: object, limit: int = MAX_REQUEST_CHARS) -> tuple[str, tu
     return text, tuple(warnings)
 
 
+def guess_language(text: str) -> str:
+    """``"zh"`` (mostly CJK), ``"xx"`` (mostly French / Spanish / German / Italian function
+    words: the English encoder cannot read it) or ``"en"``."""
+    if is_mostly_cjk(text):
+        return "zh"
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    foreign = sum(w in lexicon.FOREIGN_MARKERS for w in words)
+    english = sum(w in lexicon.STOPWORDS for w in words)
+    return "xx" if foreign >= 2 and foreign > english else "en"
+
+
 def is_mostly_cjk(text: str) -> bool:
     """True when at least a fifth of the visible characters are CJK."""
     visible = [c for c in text if not c.isspace()]
@@ -234,7 +251,10 @@ def _alt(patterns: Iterable[str]) -> str:
 _GENRE_RULES = [(re.compile(_en([p]), re.I), liked, disliked)
                 for p, liked, disliked in lexicon.GENRE_TERMS_EN]
 _GENRE_RULES += [(re.compile(p), liked, disliked) for p, liked, disliked in lexicon.GENRE_TERMS_ZH]
-_NEGATION = re.compile(_en(lexicon.NEGATION_EN) + "|" + _alt(lexicon.NEGATION_ZH), re.I)
+_GENRE_RULES += [(re.compile(_en([p]), re.I), liked, disliked)
+                 for p, liked, disliked in lexicon.GENRE_TERMS_EU]
+_NEGATION = re.compile(_en(lexicon.NEGATION_EN + lexicon.NEGATION_EU) + "|" + _alt(lexicon.NEGATION_ZH),
+                       re.I)
 _NOT_NEGATION = re.compile(_en(lexicon.NOT_NEGATION_EN), re.I)
 _POSITIVE = re.compile(_en(lexicon.POSITIVE_EN) + "|" + _alt(lexicon.POSITIVE_ZH), re.I)
 _POST_NEGATION = re.compile(_en(lexicon.POST_NEGATION_EN) + "|" + _alt(lexicon.POST_NEGATION_ZH), re.I)
@@ -389,7 +409,10 @@ class BuiltinIntentParser:
 
     def __init__(self, catalogue: Catalogue, matcher: TitleMatcher,
                  encode: Callable[[str], np.ndarray] | None = None,
-                 zero_shot: GenreZeroShot | None = None) -> None:
+                 zero_shot: GenreZeroShot | None = None, *,
+                 people: PeopleIndex | None = None,
+                 zh_titles: Mapping[str, tuple[int, str]] | None = None,
+                 keywords: Iterable[str] = ()) -> None:
         self.genre_names = tuple(catalogue.genre_names)
         self._genres = set(catalogue.genre_names)
         self.matcher = matcher
@@ -398,14 +421,28 @@ class BuiltinIntentParser:
         known_years = catalogue.years[catalogue.years > 0]
         self.newest_year = int(known_years.max()) if len(known_years) else 2020
         self._keywords, self._people, self._surnames = _keyword_vocabulary(catalogue)
+        for keyword in keywords:                 # plot keywords from the movie knowledge
+            if keyword not in self._people:
+                self._keywords.setdefault(keyword, keyword)
         self.people_tags = frozenset(self._people)
+        self._people_index = people
+        self._zh_titles = sorted((zh_titles or {}).items(), key=lambda kv: -len(kv[0]))
 
     # ----------------------------------------------------------------- public
+    def with_encoder(self, encode: Callable[[str], np.ndarray] | None,
+                     zero_shot: GenreZeroShot | None) -> BuiltinIntentParser:
+        """The same rules, vocabularies and knowledge with another encoder (or none)."""
+        twin = copy.copy(self)
+        twin._encode = encode
+        twin._zero_shot = zero_shot
+        return twin
+
     def parse(self, text: str) -> Intent:
         """Parse a request (see the module docstring). Raises :class:`InvalidRequestError`
         only for empty / non-text input."""
         text, warnings = clean_request(text)
         mentions = self.matcher.find_mentions(text)
+        mentions += self._zh_mentions(text, mentions)
         masked = _mask(text, [(m.start, m.end) for m in mentions]
                        + [m.span() for m in _PAREN_YEAR.finditer(text)])
         lowered = masked.lower()
@@ -413,6 +450,9 @@ class BuiltinIntentParser:
         genre_terms = self._genre_terms(masked)
         keyword_terms = self._keyword_terms(lowered, genre_terms)
         people_terms = self._people_terms(lowered, masked)
+        if self._people_index is not None:
+            people_terms = _merge_terms(people_terms, [
+                _Term(m.start, m.end, m.name) for m in self._people_index.find(masked)])
         covered = [(t.start, t.end) for t in genre_terms + keyword_terms + people_terms]
         mask = _negation_mask(masked, lambda start, end: _is_bare_list(start, end, covered, masked))
 
@@ -437,16 +477,16 @@ class BuiltinIntentParser:
             annotations.append(Annotation(m.start, m.end, "title", m.title, negated))
 
         keywords, disliked_keywords = _split_by_scope(keyword_terms, mask, annotations, "keyword")
-        people, _ = _split_by_scope(people_terms, mask, annotations, "person")
+        people, disliked_people = _split_by_scope(people_terms, mask, annotations, "person")
         era, era_spans = self._era(masked, mask)
         annotations += [Annotation(a, b, "era", era.label if era else "") for a, b in era_spans]
         annotations += _negation_annotations(mask)
 
-        language = "zh" if is_mostly_cjk(text) else "en"
+        language = guess_language(text)
         intent = Intent(
             text=text, liked_genres=tuple(liked), disliked_genres=tuple(disliked), era=era,
             keywords=tuple(keywords), disliked_keywords=tuple(disliked_keywords),
-            people=tuple(people), titles=_dedupe(titles),
+            people=tuple(people), disliked_people=tuple(disliked_people), titles=_dedupe(titles),
             disliked_titles=_dedupe(disliked_titles), language=language, parser=self.name,
             warnings=warnings, annotations=tuple(sorted(annotations, key=lambda a: a.start)),
         )
@@ -460,7 +500,7 @@ class BuiltinIntentParser:
             text = "".join(ch for ch, neg in zip(text, mask) if not neg)
         text = re.sub(r"\s+", " ", text).strip(" ,;.")
         letters = re.findall(r"[A-Za-z]", text)
-        if intent.language == "zh" or len(letters) < 3:
+        if intent.language != "en" or len(letters) < 3:
             return describe_intent(intent) or "popular well-liked movies"
         return text
 
@@ -523,6 +563,25 @@ class BuiltinIntentParser:
             else:
                 i += 1
         return terms
+
+    def _zh_mentions(self, text: str, found: list[TitleMention]) -> list[TitleMention]:
+        """Chinese titles (《阿甘正传》 or bare 阿甘正传), longest first, not inside another match."""
+        if not self._zh_titles or not _CJK.search(text):
+            return []
+        taken = [(m.start, m.end) for m in found]
+        out: list[TitleMention] = []
+        for zh, (movie_id, title) in self._zh_titles:
+            at = text.find(zh)
+            while at >= 0:
+                end = at + len(zh)
+                if not any(a < end and at < b for a, b in taken):
+                    quoted = at > 0 and text[at - 1] in "《「“\"'" 
+                    out.append(TitleMention(movie_id, title, 1.0 if quoted else 0.9, at, end, zh,
+                                            "zh-alias"))
+                    taken.append((at, end))
+                    break
+                at = text.find(zh, end)
+        return out
 
     def _era(self, masked: str, mask: np.ndarray) -> tuple[YearRange | None, list[tuple[int, int]]]:
         ranges: list[tuple[int | None, int | None, str]] = []
@@ -605,7 +664,10 @@ class BuiltinIntentParser:
         query = self._encode(intent.query_text)
         affinity = self._zero_shot.affinity(query)
         inferred: list[str] = []
-        if not intent.liked_genres and intent.language == "en" and not intent.titles:
+        # Genres are inferred only from a request that is about genre-like things: never
+        # when it names titles or people ("movies with Tom Hanks" is not a War film request).
+        if not intent.liked_genres and intent.language == "en" and not intent.titles \
+                and not intent.people:
             inferred = [g for g in self._zero_shot.confident(query)
                         if g not in intent.disliked_genres]
         return intent.with_changes(genre_affinity=affinity, inferred_genres=tuple(inferred),
@@ -660,6 +722,18 @@ def _is_bare_list(start: int, end: int, covered: list[tuple[int, int]], text: st
 def _negated_before(mask: np.ndarray, start: int) -> bool:
     """A title right after a negation cue (the cue's trailing space is in scope)."""
     return start > 0 and bool(mask[start - 1])
+
+
+def _merge_terms(first: list[_Term], second: list[_Term]) -> list[_Term]:
+    """``first`` plus the terms of ``second`` that overlap none of them and name someone new."""
+    out = list(first)
+    labels = {t.label.lower() for t in first}
+    for term in second:
+        if term.label.lower() in labels or any(t.start < term.end and term.start < t.end for t in out):
+            continue
+        out.append(term)
+        labels.add(term.label.lower())
+    return sorted(out, key=lambda t: t.start)
 
 
 def _split_by_scope(terms: list[_Term], mask: np.ndarray, annotations: list[Annotation],

@@ -946,3 +946,31 @@ def merge_knowledge(primary: Iterable[Mapping[str, Any]],
         out.append(merge_records(record, second.get(mid)))
     out += [merge_records(r, None) for mid, r in second.items() if mid not in used]
     return out
+
+
+def reachable(source: Literal["wikidata", "tmdb"], timeout: float = 3.0) -> bool:
+    """Whether ``source``'s host accepts a TCP connection within ``timeout`` seconds (name
+    lookup included: it runs in a daemon thread, so a hanging resolver cannot stall a start)."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    url = (_base(None, "RECSYS_TMDB_BASE_URL", DEFAULT_TMDB_URL) if source == "tmdb"
+           else _base(None, "RECSYS_WIKIDATA_URL", DEFAULT_WIKIDATA_URL))
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, name="recsys-reachable", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])

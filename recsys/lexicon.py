@@ -58,6 +58,37 @@ GENRE_TERMS_ZH: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     (r"西部", ("Western",), ("Western",)),
 ]
 
+#: Genre words in French, Spanish, German and Italian (the encoder reads English only, so a
+#: French request is understood through these and not through zero-shot genres).
+GENRE_TERMS_EU: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+    (r"science[\s-]fiction|ciencia[\s-]ficci[oó]n|fantascienza", ("Sci-Fi",), ("Sci-Fi",)),
+    (r"horreur|d'?épouvante|terror|de miedo|gruselfilme?|orrore", ("Horror",), ("Horror",)),
+    (r"com[ée]die?s?|comedia|komödien?|commedia|dr[ôo]le|divertida|lustige?", ("Comedy",), ("Comedy",)),
+    (r"romantiques?|romance|rom[áa]ntic[ao]s?|romantische?|liebesfilme?|romantic[oi]|d'amour|de amor",
+     ("Romance",), ("Romance",)),
+    (r"d'?action|de acci[oó]n|actionfilme?|d'azione", ("Action",), ("Action",)),
+    (r"d'?aventures?|de aventuras?|abenteuer(?:filme?)?|d'avventura", ("Adventure",), ("Adventure",)),
+    (r"dessins? anim[ée]s?|d'animation|animad[ao]s?|zeichentrick(?:filme?)?|animazione",
+     ("Animation",), ("Animation",)),
+    (r"documentaires?|documentales?|dokumentar(?:filme?)?|documentari[oi]", ("Documentary",),
+     ("Documentary",)),
+    (r"policiers?|policiac[ao]s?|krimis?|gialli|giallo", ("Crime",), ("Crime",)),
+    (r"guerre|de guerra|kriegsfilme?|di guerra", ("War",), ("War",)),
+    (r"drames?|dramas?|drammatic[oi]", ("Drama",), ("Drama",)),
+]
+
+#: Negation words of those languages ("pas de films d'horreur", "sin terror", "keine Komödie").
+NEGATION_EU = [r"pas de", r"pas d'", r"sans", r"surtout pas", r"nada de", r"ohne", r"keine?n?",
+               r"nicht", r"niente", r"senza"]
+
+#: Function words that mark a request as French, Spanish, German or Italian.
+FOREIGN_MARKERS = set("""
+le la les un une des du au aux pas très avec pour que qui est et je voudrais cherche
+el los las una muy con por que quiero busco película películas
+der die das und ein eine einen mit nicht ich möchte suche
+il lo gli della che voglio cerco
+""".split())
+
 #: Phrases that look negative but are not a dislike of what follows.
 NOT_NEGATION_EN = [
     r"(?:do|would|does|did)(?:n'?t| not) mind", r"not opposed to", r"no matter", r"not only",
@@ -151,3 +182,67 @@ mood feel feeling fan fans favorite favourite genre genres stuff thing things on
 time times way something anything everything nothing someone year years day days recently
 well also even still yes yeah sure hmm um oh lol haha can't could've would've should've
 """.split())
+
+
+#: Chinese names of well-known film people → the name the catalogue's knowledge uses.
+#: Read by :class:`recsys.knowledge.PeopleIndex` (only names the knowledge knows are used).
+PEOPLE_ZH: dict[str, str] = {
+    "周星驰": "Stephen Chow", "周星馳": "Stephen Chow", "成龙": "Jackie Chan", "成龍": "Jackie Chan",
+    "李连杰": "Jet Li", "李連杰": "Jet Li", "李小龙": "Bruce Lee", "甄子丹": "Donnie Yen",
+    "周润发": "Chow Yun-fat", "梁朝伟": "Tony Leung Chiu-wai", "张曼玉": "Maggie Cheung",
+    "巩俐": "Gong Li", "章子怡": "Zhang Ziyi", "王家卫": "Wong Kar-wai", "张艺谋": "Zhang Yimou",
+    "李安": "Ang Lee", "吴宇森": "John Woo", "陈凯歌": "Chen Kaige", "徐克": "Tsui Hark",
+    "宫崎骏": "Hayao Miyazaki", "宮崎駿": "Hayao Miyazaki", "北野武": "Takeshi Kitano",
+    "黑泽明": "Akira Kurosawa", "是枝裕和": "Hirokazu Kore-eda", "奉俊昊": "Bong Joon-ho",
+    "诺兰": "Christopher Nolan", "克里斯托弗·诺兰": "Christopher Nolan",
+    "斯皮尔伯格": "Steven Spielberg", "史蒂文·斯皮尔伯格": "Steven Spielberg",
+    "昆汀": "Quentin Tarantino", "昆汀·塔伦蒂诺": "Quentin Tarantino", "卡梅隆": "James Cameron",
+    "詹姆斯·卡梅隆": "James Cameron", "库布里克": "Stanley Kubrick", "希区柯克": "Alfred Hitchcock",
+    "斯科塞斯": "Martin Scorsese", "马丁·斯科塞斯": "Martin Scorsese", "大卫·芬奇": "David Fincher",
+    "芬奇": "David Fincher", "雷德利·斯科特": "Ridley Scott", "蒂姆·波顿": "Tim Burton",
+    "伍迪·艾伦": "Woody Allen", "韦斯·安德森": "Wes Anderson", "科恩兄弟": "Joel Coen",
+    "汤姆·汉克斯": "Tom Hanks", "汤姆汉克斯": "Tom Hanks", "汉克斯": "Tom Hanks",
+    "莱昂纳多": "Leonardo DiCaprio", "小李子": "Leonardo DiCaprio", "莱昂纳多·迪卡普里奥": "Leonardo DiCaprio",
+    "布拉德·皮特": "Brad Pitt", "皮特": "Brad Pitt", "汤姆·克鲁斯": "Tom Cruise", "阿汤哥": "Tom Cruise",
+    "摩根·弗里曼": "Morgan Freeman", "强尼·德普": "Johnny Depp", "约翰尼·德普": "Johnny Depp",
+    "金·凯瑞": "Jim Carrey", "金凯瑞": "Jim Carrey", "罗宾·威廉姆斯": "Robin Williams",
+    "梅丽尔·斯特里普": "Meryl Streep", "娜塔莉·波特曼": "Natalie Portman", "斯嘉丽·约翰逊": "Scarlett Johansson",
+    "安妮·海瑟薇": "Anne Hathaway", "休·杰克曼": "Hugh Jackman", "基努·里维斯": "Keanu Reeves",
+    "施瓦辛格": "Arnold Schwarzenegger", "史泰龙": "Sylvester Stallone", "威尔·史密斯": "Will Smith",
+    "马特·达蒙": "Matt Damon", "克里斯蒂安·贝尔": "Christian Bale", "贝尔": "Christian Bale",
+    "罗伯特·德尼罗": "Robert De Niro", "阿尔·帕西诺": "Al Pacino", "杰克·尼科尔森": "Jack Nicholson",
+    "奥黛丽·赫本": "Audrey Hepburn", "卓别林": "Charles Chaplin", "憨豆": "Rowan Atkinson",
+}
+
+#: Chinese titles of well-known films → the MovieLens title (used when the knowledge has no
+#: Chinese title for them; the knowledge's own ``title_zh`` adds many more).
+TITLES_ZH: dict[str, str] = {
+    "盗梦空间": "Inception (2010)", "星际穿越": "Interstellar (2014)", "黑客帝国": "Matrix, The (1999)",
+    "阿甘正传": "Forrest Gump (1994)", "肖申克的救赎": "Shawshank Redemption, The (1994)",
+    "泰坦尼克号": "Titanic (1997)", "阿凡达": "Avatar (2009)", "蝙蝠侠：黑暗骑士": "Dark Knight, The (2008)",
+    "黑暗骑士": "Dark Knight, The (2008)", "搏击俱乐部": "Fight Club (1999)", "低俗小说": "Pulp Fiction (1994)",
+    "教父": "Godfather, The (1972)", "辛德勒的名单": "Schindler's List (1993)",
+    "这个杀手不太冷": "Léon: The Professional (a.k.a. The Professional) (Léon) (1994)",
+    "千与千寻": "Spirited Away (Sen to Chihiro no kamikakushi) (2001)",
+    "龙猫": "My Neighbor Totoro (Tonari no Totoro) (1988)", "霸王别姬": "Farewell My Concubine (Ba wang bie ji) (1993)",
+    "少林足球": "Shaolin Soccer (Siu lam juk kau) (2001)", "功夫": "Kung Fu Hustle (Gong fu) (2004)",
+    "卧虎藏龙": "Crouching Tiger, Hidden Dragon (Wo hu cang long) (2000)", "英雄": "Hero (Ying xiong) (2002)",
+    "花样年华": "In the Mood For Love (Fa yeung nin wa) (2000)", "重庆森林": "Chungking Express (Chung Hing sam lam) (1994)",
+    "楚门的世界": "Truman Show, The (1998)", "海上钢琴师": "Legend of 1900, The (a.k.a. The Legend of the Pianist on the Ocean) (Leggenda del pianista sull'oceano) (1998)",
+    "美丽人生": "Life Is Beautiful (La Vita è bella) (1997)", "放牛班的春天": "Chorus, The (Choristes, Les) (2004)",
+    "当幸福来敲门": "Pursuit of Happyness, The (2006)", "怦然心动": "Flipped (2010)",
+    "机器人总动员": "WALL·E (2008)", "飞屋环游记": "Up (2009)", "玩具总动员": "Toy Story (1995)",
+    "海底总动员": "Finding Nemo (2003)", "狮子王": "Lion King, The (1994)", "疯狂动物城": "Zootopia (2016)",
+    "寻梦环游记": "Coco (2017)", "头脑特工队": "Inside Out (2015)", "禁闭岛": "Shutter Island (2010)",
+    "致命魔术": "Prestige, The (2006)", "记忆碎片": "Memento (2000)", "七宗罪": "Seven (a.k.a. Se7en) (1995)",
+    "沉默的羔羊": "Silence of the Lambs, The (1991)", "闪灵": "Shining, The (1980)",
+    "侏罗纪公园": "Jurassic Park (1993)", "终结者": "Terminator, The (1984)", "异形": "Alien (1979)",
+    "银翼杀手": "Blade Runner (1982)", "回到未来": "Back to the Future (1985)", "大白鲨": "Jaws (1975)",
+    "指环王": "Lord of the Rings: The Fellowship of the Ring, The (2001)",
+    "哈利·波特与魔法石": "Harry Potter and the Sorcerer's Stone (a.k.a. Harry Potter and the Philosopher's Stone) (2001)",
+    "星球大战": "Star Wars: Episode IV - A New Hope (1977)", "拯救大兵瑞恩": "Saving Private Ryan (1998)",
+    "无间道": "Infernal Affairs (Mou gaan dou) (2002)", "勇敢的心": "Braveheart (1995)",
+    "心灵捕手": "Good Will Hunting (1997)", "死亡诗社": "Dead Poets Society (1989)",
+    "三傻大闹宝莱坞": "3 Idiots (2009)", "爱乐之城": "La La Land (2016)",
+    "复仇者联盟": "Avengers, The (2012)", "钢铁侠": "Iron Man (2008)", "疯狂的麦克斯：狂暴之路": "Mad Max: Fury Road (2015)",
+}

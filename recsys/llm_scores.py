@@ -8,9 +8,12 @@ genres ``D``, keywords ``K`` and era ``[y0, y1]``::
     nb_i    = max( max_{t∈T} c_t·cos(e_t, e_i),  λ'·max_{t∈T'} c_t·cos(e_t, e_i) )
     r_i     = (1 − w_t)·sim_i + w_t·nb_i                 (w_t = 0 when T ∪ T' is empty)
             + w_g · |G_i ∩ L| / |L|                       liked genres matched
-            + w_k · |tags_i ∩ K| / |K|                     keywords / people matched
+            + w_k · |(tags_i ∪ kw_i) ∩ K| / |K|            keywords matched in tags or plot keywords
+            + w_p · (1/|P|) Σ_{p∈P} ρ(p, i)               people named (knowledge: directed / billed)
+            − w_q · max_{p∈P⁻} ρ(p, i)                     people the user does not want
+            + w_l · lex_i                                  plot words (BM25 over keywords, overview, tags)
             − w_d · 1[G_i ∩ D ≠ ∅]                         disliked genre
-            − w_x · |tags_i ∩ K⁻| / |K⁻|                   disliked keywords
+            − w_x · |(tags_i ∪ kw_i) ∩ K⁻| / |K⁻|          disliked keywords
             − w_e · min(1, dist(year_i, [y0, y1]) / 10)    outside the era
             − w_n · max(0, max_{t∈T⁻} cos(e_t, e_i))        near a title the user disliked
             + w_f · Σ_{g∈G_i} f_g / |G_i|                  reactions: f_g ∈ [−1, 1] per genre
@@ -34,6 +37,7 @@ import numpy as np
 
 from recsys.catalogue import Catalogue
 from recsys.intent import Intent, TitleRef
+from recsys.knowledge import KnowledgeIndex, plot_words
 
 LLM_SUGGESTION_WEIGHT = 0.8
 
@@ -50,6 +54,9 @@ class RelevanceConfig:
     era_penalty: float = 0.15       #: w_e: full penalty ten years outside the era
     disliked_title_penalty: float = 0.10  #: w_n
     feedback_weight: float = 0.15   #: w_f: genres the user reacted to (👍 lift, 👎 push down)
+    people_weight: float = 0.30     #: w_p: films the named people directed or star in
+    disliked_people_penalty: float = 0.30  #: w_q: films of people the user does not want
+    lexical_weight: float = 0.10    #: w_l: plot words matched in keywords / overview / tags
     candidates: int = 200           #: N: size of the LLM candidate set
 
 
@@ -72,6 +79,7 @@ class RelevanceScores:
     refs: tuple[TitleRef, ...]
     nearest_title: np.ndarray
     keyword_hits: dict[str, np.ndarray] = field(default_factory=dict)
+    plot_words: tuple[str, ...] = ()
 
 
 def excluded_items(catalogue: Catalogue, intent: Intent) -> np.ndarray:
@@ -84,10 +92,11 @@ def excluded_items(catalogue: Catalogue, intent: Intent) -> np.ndarray:
 
 def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndarray,
                     intent: Intent, config: RelevanceConfig = RelevanceConfig(),
-                    adapter: Any = None) -> RelevanceScores:
+                    adapter: Any = None, knowledge: KnowledgeIndex | None = None) -> RelevanceScores:
     """Compute ``r`` for every item (module docstring) and the top-``N`` candidates.
 
-    ``adapter`` (a :class:`recsys.adapter.Adapter`) adds its term when given.
+    ``adapter`` (a :class:`recsys.adapter.Adapter`) adds its term when given; ``knowledge``
+    enables the people and plot-word terms.
     """
     n = len(catalogue)
     similarity = embeddings @ query
@@ -119,19 +128,38 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
     if wanted:
         hits = np.zeros(n, dtype=np.float64)
         for kw in wanted:
-            items = catalogue.tag_index.get(kw.lower())
+            items = _keyword_items(catalogue, knowledge, kw.lower())
             if items is not None:
                 keyword_hits[kw] = items
                 hits[items] += 1.0
         if hits.any():
             components["keywords"] = config.keyword_weight * hits / len(wanted)
+    words: tuple[str, ...] = ()
+    if knowledge is not None:
+        if intent.people and config.people_weight:
+            people = knowledge.people.scores(intent.people, n)
+            if people.any():
+                components["people"] = config.people_weight * people
+        if intent.disliked_people and config.disliked_people_penalty:
+            unwanted = np.zeros(n, dtype=np.float32)
+            for name in intent.disliked_people:
+                items, weights = knowledge.people.films(name)
+                unwanted[items] = np.maximum(unwanted[items], weights)
+            if unwanted.any():
+                components["disliked_people"] = -config.disliked_people_penalty * unwanted
+        if config.lexical_weight:
+            named = [t.surface or t.title for t in intent.titles + intent.disliked_titles] \
+                + list(intent.people) + list(intent.disliked_people)
+            words = tuple(knowledge.lexical.matched_terms(plot_words(intent.query_text, named)))
+            if words:
+                components["lexical"] = config.lexical_weight * knowledge.lexical.scores(words)
     if intent.disliked_genres:
         components["disliked_genres"] = -config.disliked_genre_penalty * \
             catalogue.items_with_genres(intent.disliked_genres)
     if intent.disliked_keywords:
         hits = np.zeros(n, dtype=np.float64)
         for kw in intent.disliked_keywords:
-            items = catalogue.tag_index.get(kw.lower())
+            items = _keyword_items(catalogue, knowledge, kw.lower())
             if items is not None:
                 hits[items] += 1.0
         if hits.any():
@@ -156,7 +184,7 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
 
     r = np.sum(list(components.values()), axis=0).astype(np.float32)
     if adapter is not None:
-        term = adapter.term(query, r)
+        term = adapter.term(query, r, names_movie=bool(intent.titles))
         if era_miss is not None:
             # The adapter may not lift what the asked era rules out: its lift fades with
             # the era miss, m_i = min(1, dist/10).
@@ -169,7 +197,17 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
         array.flags.writeable = False
     return RelevanceScores(r=r, similarity=similarity, components=components, candidates=candidates,
                            excluded=excluded, refs=tuple(kept), nearest_title=nearest,
-                           keyword_hits=keyword_hits)
+                           keyword_hits=keyword_hits, plot_words=words)
+
+
+def _keyword_items(catalogue: Catalogue, knowledge: KnowledgeIndex | None, keyword: str
+                   ) -> np.ndarray | None:
+    """Items tagged ``keyword`` by users or carrying it as a plot keyword (knowledge)."""
+    tagged = catalogue.tag_index.get(keyword)
+    plot = knowledge.keyword_items(keyword) if knowledge is not None else None
+    if tagged is None or plot is None:
+        return tagged if plot is None else plot
+    return np.union1d(tagged, plot)
 
 
 def top_indices(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) -> np.ndarray:

@@ -19,6 +19,7 @@ re-folding, so moving a slider costs one vectorised blend.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,14 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from recsys.adapter import Adapter, adapter_path, load_adapter
+from recsys.adapter import (Adapter, AdapterConfig, adapter_path, load_adapter, save_adapter,
+                            train_adapter, training_requests)
 from recsys.baseline import baseline_prior, random_scores
 from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool
 from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
-from recsys.data import DEFAULT_DATASET, default_cache_dir, load_dataset
+from recsys.data import DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, load_dataset
 from recsys.embed import ItemIndex, TextEncoder, load_item_index
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
+from recsys.knowledge import (Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source,
+                              load_knowledge, tokens)
 from recsys.llm_scores import RelevanceConfig, RelevanceScores, score_relevance, top_indices
 from recsys.progress import Progress, report, scaled
 from recsys.splits import split_users
@@ -62,13 +66,16 @@ class PipelineConfig:
     liked_confidence: float = 6.0       #: c_liked (👍)
     disliked_confidence: float = 4.0    #: c_disliked (👎, disliked titles; enters as −c)
     weights: BlendWeights = BlendWeights()
+    prior_votes_weight: float = 0.5     #: w_v: share of the prior from the knowledge's vote counts
+    adapter: AdapterConfig = AdapterConfig()  #: the trained adapter's recipe
+    train_adapter: bool = True          #: train the adapter during the first index build
 
 
 @dataclass(frozen=True)
 class Reason:
     """One piece of an explanation: what kind of evidence and a sentence for people."""
 
-    kind: str       # "title" | "cf" | "genre" | "era" | "keyword" | "adapter" | "popular" | "similar"
+    kind: str       # "title" | "person" | "plot" | "cf" | "genre" | "era" | "keyword" | "adapter" | "popular" | "similar"
     text: str
     weight: float
 
@@ -211,8 +218,10 @@ class Recommender:
 
     def __init__(self, catalogue: Catalogue, encoder: TextEncoder, index: ItemIndex, cf: CFModel,
                  baseline: np.ndarray, matcher: TitleMatcher, *, parser: IntentParser | None = None,
-                 config: PipelineConfig = PipelineConfig(), adapter: Adapter | None = None) -> None:
+                 config: PipelineConfig = PipelineConfig(), adapter: Adapter | None = None,
+                 knowledge: KnowledgeIndex | None = None) -> None:
         self.catalogue = catalogue
+        self.knowledge = knowledge
         self.encoder = encoder
         self.index = index
         self.cf = cf
@@ -220,7 +229,11 @@ class Recommender:
         self.matcher = matcher
         self.config = config
         zero_shot = GenreZeroShot(index.genre_names, index.genre_embeddings, catalogue.genre_names)
-        self.builtin_parser = BuiltinIntentParser(catalogue, matcher, encoder.encode_query, zero_shot)
+        self.builtin_parser = BuiltinIntentParser(
+            catalogue, matcher, encoder.encode_query, zero_shot,
+            people=knowledge.people if knowledge else None,
+            zh_titles=knowledge.zh_titles if knowledge else None,
+            keywords=knowledge.keyword_index if knowledge else ())
         self.parser: IntentParser = parser or self.builtin_parser
         self.adapter = adapter
         self.load_seconds = 0.0
@@ -250,24 +263,55 @@ class Recommender:
             report(progress, 0.2, "Loading the embedding model")
             encoder = pending_encoder.result()
         index = load_item_index(catalogue, encoder, cache, rebuild=rebuild,
-                                progress=scaled(progress, 0.2, 1.0))
-        recommender = cls(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher,
-                          config=config)
-        adapter_file = recommender.adapter_file(cache)
-        recommender.adapter = load_adapter(adapter_file)
-        if recommender.adapter is None and any(cache.glob(f"adapter-{catalogue.name}-*.npz")):
-            logger.warning("No trained adapter matches the current data, encoder and ALS factors "
-                           "(older ones are in %s); r is zero-shot until `python -m recsys "
-                           "train-adapter` trains one.", cache)
+                                progress=scaled(progress, 0.2, 0.7))
+        report(progress, 0.7, "Indexing movie knowledge")
+        # Fetched only for the default download (a newcomer's set-up); a local data folder
+        # reads $RECSYS_METADATA or what `python -m recsys fetch-knowledge` stored.
+        fetch = data_dir is None and not os.environ.get(ENV_DATA_DIR, "").strip()
+        knowledge = load_movie_knowledge(catalogue, cache, links=raw.links, fetch=fetch,
+                                         progress=scaled(progress, 0.7, 0.75))
+        index_k = KnowledgeIndex.build(knowledge, catalogue)
+        prior = baseline_prior(catalogue, votes=knowledge.votes, votes_weight=config.prior_votes_weight)
+        recommender = cls(catalogue, encoder, index, cf, prior, matcher,
+                          config=config, knowledge=index_k)
+        recommender.adapter = recommender.ensure_adapter(cache, rebuild=rebuild,
+                                                         progress=scaled(progress, 0.75, 1.0))
         recommender.load_seconds = time.perf_counter() - started
         report(progress, 1.0, "Ready")
         return recommender
 
-    def adapter_file(self, cache_dir: str | Path | None = None) -> Path:
-        """Where ``python -m recsys train-adapter`` stores the adapter for this recommender
-        (trained on the training users of :func:`recsys.splits.split_users`)."""
+    def adapter_recipe(self) -> tuple[np.ndarray, AdapterConfig, list[tuple[str, list[int]]]]:
+        """What the adapter of this recommender is trained on: the training users of
+        :func:`recsys.splits.split_users`, :attr:`PipelineConfig.adapter` and the real requests
+        of ``$RECSYS_TRAIN_REQUESTS`` (:func:`recsys.adapter.training_requests`)."""
         train_users, _ = split_users(self.catalogue)
-        return adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, train_users)
+        return train_users, self.config.adapter, training_requests(self.catalogue)
+
+    def adapter_file(self, cache_dir: str | Path | None = None) -> Path:
+        """Where the adapter for this recommender is (or will be) cached."""
+        users, config, requests = self.adapter_recipe()
+        return adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, users,
+                            config, requests)
+
+    def ensure_adapter(self, cache_dir: str | Path | None = None, *, rebuild: bool = False,
+                       progress: Progress | None = None) -> Adapter | None:
+        """The cached adapter, trained first when there is none (about a minute on 2 cores,
+        part of the first index build); ``None`` when :attr:`PipelineConfig.train_adapter`
+        is off and none is cached, or when training is impossible (warning)."""
+        users, config, requests = self.adapter_recipe()
+        path = adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, users,
+                            config, requests)
+        adapter = None if rebuild else load_adapter(path)
+        if adapter is not None or not self.config.train_adapter:
+            return adapter
+        report(progress, 0.0, "Training the adapter")
+        try:
+            adapter = train_adapter(self, users, config, requests=requests, progress=progress)
+        except ValueError as exc:
+            logger.warning("No adapter: %s", exc)
+            return None
+        save_adapter(adapter, path)
+        return load_adapter(path) or adapter
 
     # ------------------------------------------------------------------ requests
     def parse(self, text: str, parser: IntentParser | None = None) -> Intent:
@@ -315,7 +359,8 @@ class Recommender:
         timings["encode"] = (t2 - t1) * 1000
 
         relevance = score_relevance(self.catalogue, self.index.embeddings, query, intent,
-                                    self.config.relevance, self.adapter if use_adapter else None)
+                                    self.config.relevance, self.adapter if use_adapter else None,
+                                    self.knowledge)
         liked_idx = self.catalogue.indices(list(liked))
         disliked_idx = self.catalogue.indices(list(disliked))
         seen_idx = self.catalogue.indices(list(seen))
@@ -453,6 +498,24 @@ class Recommender:
                     ref.source, "you mentioned")
                 if rel.components["titles"][i] / title_weight >= TITLE_REASON_MIN:
                     reasons.append(Reason("title", f"close to {cat.label(j)}, {verb}", alpha_r))
+        people = rel.components.get("people")
+        if people is not None and people[i] > 0 and self.knowledge is not None:
+            know = self.knowledge.knowledge
+            directed = [p for p in intent.people if p in know.directors[i]]
+            starring = [p for p in intent.people if p in know.cast[i] and p not in directed]
+            text = "; ".join(([f"directed by {', '.join(directed)}"] if directed else [])
+                             + ([f"stars {', '.join(starring)}"] if starring else []))
+            if text:
+                reasons.append(Reason("person", text, alpha_r * 0.95))
+        lexical = rel.components.get("lexical")
+        if lexical is not None and rel.plot_words and \
+                lexical[i] >= 0.5 * self.config.relevance.lexical_weight and self.knowledge is not None:
+            know = self.knowledge.knowledge
+            have = set(tokens(" ".join(know.keywords[i]) + " " + know.overview[i]))
+            words = [w for w in rel.plot_words if w in have][:3]
+            if words:
+                reasons.append(Reason("plot", "about " + ", ".join(f"“{w}”" for w in words),
+                                      alpha_r * 0.85))
         matched = [g for g in intent.liked_genres if g in cat.genres[i]]
         if matched:
             reasons.append(Reason("genre", f"{', '.join(matched)} as asked", alpha_r * 0.9))
@@ -502,6 +565,44 @@ class _ReasonContext:
         adapter_term = rel.components.get("adapter")
         return cls({kw: frozenset(items.tolist()) for kw, items in rel.keyword_hits.items()},
                    float(adapter_term.std()) if adapter_term is not None else 0.0)
+
+
+def load_movie_knowledge(catalogue: Catalogue, cache_dir: Path | None = None, *,
+                         links: object = None, fetch: bool = False,
+                         progress: Progress | None = None) -> Knowledge:
+    """The knowledge for ``catalogue`` (:func:`recsys.knowledge.knowledge_source`), or empty
+    knowledge with a warning when the configured file cannot be used.
+
+    With ``fetch`` and nothing configured or fetched before, it is fetched first (Wikidata +
+    Wikipedia, or TMDB when ``TMDB_API_KEY`` is set; :mod:`recsys.knowledge_fetch`) when the
+    network answers; offline, or when the fetch fails, the pipeline runs without it (warning).
+    """
+    path = knowledge_source(cache_dir)
+    if path is None and fetch and cache_dir is not None and links is not None and len(links):  # type: ignore[arg-type]
+        path = _fetch_knowledge(links, cache_dir, progress)
+    try:
+        return load_knowledge(catalogue, path)
+    except KnowledgeError as exc:
+        logger.warning("Movie knowledge not used: %s", exc)
+        return Knowledge.empty(len(catalogue))
+
+
+def _fetch_knowledge(links: object, cache_dir: Path, progress: Progress | None) -> Path | None:
+    from recsys.knowledge_fetch import (KnowledgeFetchError, choose_source, fetch_knowledge,
+                                        links_from_frames, reachable)
+
+    source = choose_source("auto")
+    if not reachable(source):
+        logger.warning("Movie knowledge not fetched: %s is not reachable (offline?). Run "
+                       "`python -m recsys fetch-knowledge` later, or set RECSYS_METADATA.",
+                       "TMDB" if source == "tmdb" else "Wikidata")
+        return None
+    try:
+        return fetch_knowledge(links_from_frames(links), cache_dir, source=source, progress=progress)
+    except KnowledgeFetchError as exc:
+        logger.warning("Movie knowledge fetch stopped: %s (what was fetched is kept; it resumes "
+                       "on the next start)", exc)
+        return knowledge_source(cache_dir)
 
 
 def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:

@@ -13,7 +13,7 @@ from recsys.splits import split_users
 from tests.conftest import CLUSTERS
 
 FAST = AdapterConfig(dim=8, epochs=25, descriptions_per_user=6, learning_rate=2e-2, min_liked=3,
-                     validation_fraction=0.2)
+                     validation_fraction=0.2, weight=None, weight_named=None)
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,36 @@ def test_head_variants_train_save_and_load(tiny_recommender, tmp_path):
     np.testing.assert_allclose(popularity.scores(query), popularity.scores(other))
     with pytest.raises(ValueError, match="items must be one of"):
         train_adapter(tiny_recommender, users, replace(quick, items="posters"))
+
+
+def test_real_requests_teach_the_adapter_what_people_ask_for(tiny_recommender):
+    """A phrase no synthetic description uses ("a cosy sunday with the little ones") is learned
+    from real requests: afterwards it points at the kids' films they asked for."""
+    rec = tiny_recommender
+    users = np.unique(rec.catalogue.ratings["user_id"].to_numpy())
+    kids = rec.catalogue.indices(CLUSTERS["kids"])
+    requests = [("a cosy sunday with the little ones", kids)] * 6 + \
+               [("date night with my partner", rec.catalogue.indices(CLUSTERS["romcom"]))] * 6
+    fixed = replace(FAST, weight=0.75, weight_named=0.25)
+    adapter = train_adapter(rec, users, fixed, requests=requests)
+    assert adapter.report["real_requests"] == 12
+    assert adapter.weight == 0.75 and adapter.weight_named == 0.25       # no λ search
+    query = rec.encoder.encode_query("a cosy sunday with the little ones")
+    top = np.argsort(-adapter.scores(query))[:5]
+    assert len(set(top.tolist()) & set(kids)) >= 4
+
+
+def test_training_requests_skip_unknown_movies_and_refuse_evaluation_files(tiny_catalogue, tmp_path,
+                                                                           caplog):
+    from recsys.adapter import training_requests
+
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"request": "kids films", "target_movie_ids": [11, 12]}\n'
+                    '{"request": "nothing known", "target_movie_ids": [999999]}\n'
+                    'not json\n', encoding="utf-8")
+    got = training_requests(tiny_catalogue, path)
+    assert got == [("kids films", tiny_catalogue.indices([11, 12]))]
+    assert "2 lines skipped" in caplog.text
+    dev = tmp_path / "redial_dev.jsonl"
+    dev.write_text(path.read_text())
+    assert training_requests(tiny_catalogue, dev) == []
