@@ -9,6 +9,7 @@ Commands
                           coverage, novelty, diversity, intent violations; 95 % intervals)
 ``sweep``                 quality of the blend over a grid of α/β/γ → CSV (for the Tune page)
 ``train-adapter``         train the adapter on the frozen encoder (training users only)
+``convert --out DIR``     write the data set as a generic catalogue (items + interactions)
 
 Errors are one line on stderr and a non-zero exit status (2: bad usage or input,
 1: data or model problems); progress bars go to stderr, results to stdout.
@@ -46,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m recsys",
         description="LLM-assisted cold-start movie recommender: free text in, explained list out.")
-    parser.add_argument("--data-dir", help="MovieLens folder (default: $RECSYS_DATA_DIR, the cache, "
-                                           "or a download)")
+    parser.add_argument("--data-dir", "--data", help="MovieLens or catalogue folder (default: "
+                                                     "$RECSYS_DATA_DIR, the cache, or a download)")
     parser.add_argument("--cache-dir", help="cache folder (default: $RECSYS_CACHE_DIR or ~/.cache/recsys)")
     parser.add_argument("--dataset", default="ml-latest-small",
                         help="MovieLens dataset to download when no folder is given")
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     ta.add_argument("--descriptions", type=int, default=10,
                     help="synthetic descriptions per training user (10)")
     ta.add_argument("--json", action="store_true", help="print the training report as JSON")
+
+    from recsys import convert
+    convert.add_parser(sub)
     return parser
 
 
@@ -151,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "train-adapter":
             return _train_adapter(args)
+        if args.command == "convert":
+            from recsys import convert
+            return convert.run(args)
         parser.error(f"unknown command {args.command}")
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)

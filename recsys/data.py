@@ -1,16 +1,54 @@
-"""Locate, download, read and validate MovieLens data.
+"""Locate, download, read and validate MovieLens data or your own catalogue.
 
-:func:`load_dataset` is the entry point: it finds a MovieLens folder (explicit
+:func:`load_dataset` is the entry point: it finds a data folder (explicit
 argument, ``$RECSYS_DATA_DIR``, the local cache, or a verified download from
-GroupLens), detects its layout (ml-latest / ml-25m CSVs, ml-1m ``.dat`` files or
-ml-100k ``u.*`` files) and returns a :class:`RawData` with normalised column
-names and dtypes.
+GroupLens), detects its layout (ml-latest / ml-25m CSVs, ml-1m ``.dat`` files,
+ml-100k ``u.*`` files, or the generic catalogue layout below) and returns a
+:class:`RawData` with normalised column names and dtypes.
 
 Validation follows the product rule "never drop rows silently": every problem
 raises :class:`DataError` whose message names the file, the 1-based physical
-line (the CSV header is line 1) and what is wrong, plus how many more rows share
-the problem. The checks are vectorised, so ml-latest-small loads in a fraction
-of a second. Blank lines carry no data and are skipped (line numbers stay right).
+line (the CSV header is line 1; a quoted field spanning lines is counted right) or,
+in Parquet files, the 1-based row, and what is wrong, plus how many more rows share
+the problem. The checks are vectorised (10M interactions are read by pyarrow / numpy,
+never a Python loop per row), so ml-latest-small loads in a fraction of a second.
+Blank lines carry no data and are skipped (line numbers stay right). Nothing parsed is
+cached: a folder is read and validated whole on every load, so no half-validated data
+can reach a cache (the caches built from it are keyed by :attr:`RawData.fingerprint`).
+
+Your own catalogue (``domain`` "items")
+---------------------------------------
+A folder holding ``items.csv`` or ``items.parquet`` and ``interactions.csv`` or
+``interactions.parquet`` (not both formats of one file). CSV files are UTF-8 with a
+header line; columns are found by name and other columns are ignored.
+
+``items``: ``item_id`` (integer, unique) and ``title`` (not empty) are required;
+optional ``year`` (integer 1-9999), ``categories``, ``tags`` and ``people``
+(``|``-separated; in Parquet also lists), ``description`` (text) and ``popularity``
+(number ≥ 0). Empty optional cells mean "unknown". Titles follow the MovieLens
+conventions: the year is appended as ``"Title (1999)"`` (a title already ending in a
+different year is an error; one ending in a year with no ``year`` given keeps it as its
+year), ``"Matrix, The"`` displays as "The Matrix" and trailing parentheses are
+alternative titles. Categories come from the file (any names); tags keep their order.
+
+``interactions``: ``user_id`` (text; integers are kept, other ids are numbered 1… in
+sorted order) and ``item_id`` are required; optional ``rating`` (a number 0-5; rescale
+other scales) and ``timestamp`` (Unix seconds or ISO 8601). Without a ``rating`` column
+the feedback is implicit: every interaction is a like with rating
+:data:`IMPLICIT_RATING` (4.0: ALS confidence 2, "liked" in evaluation), and repeated
+(user, item) rows each add that confidence.
+
+What is rejected (:class:`DataError`) and what is skipped:
+
+* rejected: a missing or unreadable file (a truncated Parquet file included), a missing
+  required column, bytes that are not UTF-8, a line with the wrong number of fields,
+  an empty or non-numeric id, a duplicate ``item_id`` (naming both lines), an empty
+  title, a bad year / popularity / rating / timestamp, no data rows, interactions none
+  of whose items are in ``items``;
+* skipped with a warning (logged, and in :attr:`RawData.warnings`): interactions whose
+  ``item_id`` is not in ``items`` — counted, the first one named;
+* kept: items nobody interacted with, duplicate (user, item) pairs (a warning for rated
+  data, as for MovieLens).
 """
 
 from __future__ import annotations
@@ -567,17 +605,45 @@ def _read_table(
             raise DataError(f"{path} line {line}: not valid UTF-8 text (byte "
                             f"0x{data[bad.start]:02x}); MovieLens CSV files are UTF-8.") from None
         raise DataError(f"{path}: cannot be parsed ({exc}).") from exc
+    starts = _record_lines(data) if header else None
+
+    def line_of(record: int) -> int:  # 0-based record, the header included
+        return int(starts[record]) if starts is not None and record < len(starts) else record + 1
+
     if invalid:
         number, expected, actual, text = invalid[0]
+        number = line_of(number - 1) if number is not None else None
         text = text.replace("\x1f", "::")
+        hint = ("; a line break inside a quoted field? fields must not span lines"
+                if header and text.count('"') % 2 else "")
         text = text if len(text) <= 80 else text[:77] + "..."
         raise DataError(f"{path} line {number}: expected {expected} fields, found {actual}: "
-                        f"{text!r}{_more(len(invalid) - 1)}")
-    result = _drop_blank_rows(_Table(path, table, np.arange(table.num_rows, dtype=np.int64)
-                                     + (2 if header else 1)), columns)
+                        f"{text!r}{hint}{_more(len(invalid) - 1)}")
+    lines = np.arange(table.num_rows, dtype=np.int64) + (2 if header else 1)
+    if starts is not None and len(starts) > table.num_rows:
+        lines = starts[1:table.num_rows + 1]
+    result = _drop_blank_rows(_Table(path, table, lines), columns)
     if require_rows and not len(result):
         raise DataError(f"{path}: the file has no data rows.")
     return result
+
+
+def _record_lines(data: bytes) -> np.ndarray | None:
+    """The physical line (1-based) on which each CSV record starts, when a quoted field
+    spans lines; None when every record is one line (then record ``k`` is line ``k + 1``).
+
+    A line break ends a record when an even number of ``"`` precede it (escaped quotes
+    come in pairs, so the parity holds).
+    """
+    if b'"' not in data:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == ord('"'))
+    newlines = np.flatnonzero(buf == ord("\n"))
+    ends = np.searchsorted(quotes, newlines) % 2 == 0
+    if ends.all():
+        return None
+    return np.concatenate(([1], np.flatnonzero(ends) + 2)).astype(np.int64)
 
 
 def _more(count: int) -> str:
