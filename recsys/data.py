@@ -680,7 +680,7 @@ def _unique_ids(table: _Table, column: str) -> np.ndarray:
     if len(dup):
         value = ids[dup[0]]
         first = table.lines[np.flatnonzero(ids == value)[0]]
-        table.fail(dup, lambda _: f"duplicate {column} {value} (first on line {first})")
+        table.fail(dup, lambda _: f"duplicate {column} {value} (first on {table.unit} {first})")
     return ids
 
 
@@ -925,11 +925,22 @@ def _compose_titles(table: _Table, titles: pd.Series, years: np.ndarray) -> list
     return out
 
 
+def _try_int64(col: pa.ChunkedArray[Any]) -> np.ndarray | None:
+    """``col`` as int64 when every value is a plain integer, else None (the slow path decides)."""
+    try:
+        return np.asarray(col.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def _user_ids(table: _Table) -> np.ndarray:
     """Integer user ids as they are; any other non-empty text is numbered 1… in sorted order."""
     typed = table.table.column("user_id")
     if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
         return table.ints("user_id")
+    fast = _try_int64(table.text("user_id"))
+    if fast is not None:
+        return fast
     text = pc.utf8_trim_whitespace(table.text("user_id"))
     empty = np.flatnonzero(pc.equal(text, _EMPTY).to_numpy(zero_copy_only=False))
     if len(empty):
@@ -951,6 +962,9 @@ def _timestamps(table: _Table) -> np.ndarray:
         return np.asarray(seconds.to_numpy(), dtype=np.int64)
     if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
         return table.ints("timestamp")
+    fast = _try_int64(table.text("timestamp"))
+    if fast is not None:
+        return fast
     text = pc.utf8_trim_whitespace(table.text("timestamp"))
     numeric = pc.match_substring_regex(text, _INT).to_numpy(zero_copy_only=False)
     out = np.zeros(len(table), dtype=np.int64)
