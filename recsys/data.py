@@ -589,7 +589,7 @@ def _read_table(
     read_options = pcsv.ReadOptions(use_threads=False, block_size=1 << 22,
                                     column_names=None if header else list(columns))
     parse_options = pcsv.ParseOptions(delimiter=delimiter, quote_char='"' if header else False,
-                                      ignore_empty_lines=False, newlines_in_values=False,
+                                      ignore_empty_lines=False, newlines_in_values=header,
                                       invalid_row_handler=_invalid)
     convert_options = pcsv.ConvertOptions(column_types={c: pa.string() for c in columns},
                                           include_columns=list(columns), strings_can_be_null=False)

@@ -149,6 +149,26 @@ def test_quoted_line_breaks_keep_line_numbers_physical(tmp_path: Path) -> None:
     assert message.startswith(f"{tmp_path / 'multi' / 'items.csv'} line 6: title is empty")
 
 
+def test_long_multi_line_descriptions_across_read_blocks(tmp_path: Path) -> None:
+    n = 25_000  # > 4 MB: the CSV reader's blocks end inside quoted fields
+    text = "A long description.\nIt goes on, \"quoted\", for a while. " * 3
+    frame = pd.DataFrame({"item_id": np.arange(1, n + 1), "title": [f"Item {i}" for i in range(n)],
+                          "description": text})
+    folder = tmp_path / "long"
+    folder.mkdir()
+    frame.to_csv(folder / "items.csv", index=False)
+    (folder / "interactions.csv").write_text("user_id,item_id\n1,1\n1,7\n")
+
+    cat = build_catalogue(load_dataset(folder))
+
+    assert len(cat) == n and cat.descriptions[-1] == text.strip()
+    (folder / "interactions.csv").write_text("user_id,item_id\n1,1\n1,x\n")
+    assert f"{folder / 'interactions.csv'} line 3: item_id 'x' is not an integer" in error_of(folder)
+    with (folder / "items.csv").open("a") as fh:
+        fh.write(f'{n + 1},,"two\nlines"\n')
+    assert f"items.csv line {n * 4 + 2}: title is empty" in error_of(folder)
+
+
 # --------------------------------------------------------------------------- bad input
 
 
