@@ -212,7 +212,8 @@ def load_dataset(
 
 
 def read_movielens_dir(path: str | os.PathLike[str], *, progress: Progress | None = None) -> RawData:
-    """Read and validate the MovieLens folder ``path``, detecting its layout from its files."""
+    """Read and validate the data folder ``path`` (a MovieLens layout or your own catalogue),
+    detecting its layout from its files."""
     folder = Path(path).expanduser()
     return _read_dir(folder, folder.resolve().name, progress)
 
@@ -260,12 +261,13 @@ def _check_folder(folder: Path, subject: str) -> None:
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise DataError(f"{subject} {what}. Point it at an unpacked MovieLens folder, e.g. one "
-                        f"holding movies.csv and ratings.csv.")
+                        f"holding movies.csv and ratings.csv, or at a catalogue folder holding "
+                        f"items.csv and interactions.csv.")
     if _complete_layout(folder) is None:
         try:
             _detect_layout(folder)
         except DataError as exc:
-            raise DataError(f"{subject} is not a usable MovieLens folder: {exc}") from None
+            raise DataError(f"{subject} is not a usable data folder: {exc}") from None
 
 
 # --------------------------------------------------------------------------- download
@@ -605,7 +607,9 @@ def _read_table(
             raise DataError(f"{path} line {line}: not valid UTF-8 text (byte "
                             f"0x{data[bad.start]:02x}); MovieLens CSV files are UTF-8.") from None
         raise DataError(f"{path}: cannot be parsed ({exc}).") from exc
-    starts = _record_lines(data) if header else None
+    records = table.num_rows + len(invalid) + 1
+    one_per_line = data.count(b"\n") + (not data.endswith(b"\n")) == records
+    starts = _record_lines(data) if header and not one_per_line else None
 
     def line_of(record: int) -> int:  # 0-based record, the header included
         return int(starts[record]) if starts is not None and record < len(starts) else record + 1
