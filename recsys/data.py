@@ -898,15 +898,26 @@ def _pipe_list(table: _Table, column: str) -> list[str]:
 
 
 def _optional_numbers(table: _Table, column: str, *, integer: bool) -> np.ndarray:
-    """``column`` as float64 with NaN where it is empty (or absent)."""
+    """``column`` as float64 with NaN where it is empty (or absent); surrounding spaces are
+    ignored, and with ``integer`` a whole number may be written "1999.0" (as pandas does for
+    a column with gaps)."""
     values = np.full(len(table), np.nan)
     if column not in table.table.column_names:
         return values
-    given = np.flatnonzero(pc.invert(pc.equal(pc.utf8_trim_whitespace(table.text(column)), _EMPTY))
+    col = table.table.column(column)
+    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+        col = pc.utf8_trim_whitespace(table.text(column))
+    numbers = _Table(table.path, pa.table({column: col}), table.lines, table.unit)
+    given = np.flatnonzero(pc.invert(pc.equal(numbers.text(column), _EMPTY))
                            .to_numpy(zero_copy_only=False))
     if len(given):
-        sub = table.take(given)
-        values[given] = sub.ints(column) if integer else sub.floats(column)
+        sub = numbers.take(given)
+        found = sub.floats(column)
+        if integer:
+            fraction = np.flatnonzero(found != np.round(found))
+            if len(fraction):
+                sub.fail(fraction, lambda i: f"{column} {found[i]:g} is not a whole number")
+        values[given] = found
     return values
 
 
@@ -964,8 +975,10 @@ def _timestamps(table: _Table) -> np.ndarray:
                        lambda _: "timestamp is empty")
         seconds = pc.cast(pc.cast(typed, pa.timestamp("s")), pa.int64())
         return np.asarray(seconds.to_numpy(), dtype=np.int64)
-    if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
+    if pa.types.is_integer(typed.type):
         return table.ints("timestamp")
+    if pa.types.is_floating(typed.type):  # fractional seconds are dropped
+        return np.floor(table.floats("timestamp")).astype(np.int64)
     fast = _try_int64(table.text("timestamp"))
     if fast is not None:
         return fast

@@ -16,7 +16,7 @@ from recsys.data import IMPLICIT_RATING, DataError, load_dataset, read_movielens
 from recsys.text import item_texts
 
 ITEMS = """item_id,title,year,categories,tags,description,people,popularity
-10,The Hobbit,1937,Fantasy|Adventure,dragons|Quest,A hobbit goes there and back again.,J. R. R. Tolkien,120
+10,The Hobbit, 1937.0 ,Fantasy|Adventure,dragons|Quest,A hobbit goes there and back again.,J. R. R. Tolkien,120
 11,Dune (1965),,Science fiction|Adventure,desert|politics,,Frank Herbert,
 12,"Name of the Rose, The",1980,Mystery|Historical,monastery,,Umberto Eco|,35.5
 13,Untitled notebook,,,,,,
@@ -178,7 +178,8 @@ def test_long_multi_line_descriptions_across_read_blocks(tmp_path: Path) -> None
     (ITEMS.replace("Untitled notebook", "   "), RATED, "items.csv line 5: title is empty"),
     (ITEMS.replace("item_id,title", "id,title"), RATED, 'items.csv: missing column "item_id"'),
     (ITEMS, RATED.replace("user_id,", "user,"), 'interactions.csv: missing column "user_id"'),
-    (ITEMS.replace("1937", "nineteen"), RATED, "items.csv line 2: year 'nineteen' is not an integer"),
+    (ITEMS.replace(" 1937.0 ", "nineteen"), RATED, "items.csv line 2: year 'nineteen' is not a number"),
+    (ITEMS.replace(" 1937.0 ", "1937.5"), RATED, "items.csv line 2: year 1937.5 is not a whole number"),
     (ITEMS.replace(",1980,", ",0,"), RATED, "items.csv line 4: year 0 is not a year"),
     (ITEMS.replace("Dune (1965),,", "Dune (1965),1966,"), RATED,
      "items.csv line 3: year 1966 contradicts the year 1965"),
@@ -292,3 +293,19 @@ def test_cli_prints_one_line_and_writes_nothing_for_bad_data(tmp_path: Path, cap
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert f"{bad / 'items.csv'} line 4: duplicate item_id 10" in lines[0]
     assert not out.exists() and not cache.exists()
+
+
+def test_index_with_bad_data_leaves_the_cache_untouched(tmp_path: Path, capsys,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("recsys.pipeline.TextEncoder", lambda *args, **kwargs: object())  # no model load
+    bad = write(tmp_path / "bad", interactions=RATED.replace("2,12,2,", "2,12,7,"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+
+    status = cli.main(["--data", str(bad), "--cache-dir", str(cache), "index"])
+    captured = capsys.readouterr()
+
+    assert status == 1
+    errors = [line for line in captured.err.splitlines() if "error:" in line]  # besides the progress bar
+    assert len(errors) == 1 and f"{bad / 'interactions.csv'} line 4: rating 7" in errors[0]
+    assert list(cache.rglob("*")) == []
