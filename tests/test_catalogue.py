@@ -33,5 +33,6 @@ def test_catalogue_tags_come_first_then_user_tags_fill_up(tiny_dir):
     assert cat.tags[0] == ("neo", "bullet time", "cyberpunk", "virtual reality")
     assert len(cat.tags[1]) == TAGS_PER_MOVIE + 2  # a catalogue's own tags are all kept
     assert cat.tags[2] == ("dreams", "mind-bending")  # no own tags: user tags as before
-    assert cat.descriptions[0] == "Red pill or blue." and cat.people[0] == ("Keanu Reeves", "Carrie-Anne Moss")
+    assert cat.descriptions[0] == "Red pill or blue."
+    assert cat.people[0] == ("Keanu Reeves", "Carrie-Anne Moss")
     assert cat.domain == "items" and cat.nouns.items == "items"

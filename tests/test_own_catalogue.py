@@ -16,7 +16,7 @@ from recsys.data import IMPLICIT_RATING, DataError, load_dataset, read_movielens
 from recsys.text import item_texts
 
 ITEMS = """item_id,title,year,categories,tags,description,people,popularity
-10,The Hobbit, 1937.0 ,Fantasy|Adventure,dragons|Quest,A hobbit goes there and back again.,J. R. R. Tolkien,120
+10,The Hobbit, 1937.0 ,Fantasy|Adventure,dragons|Quest,There and back again.,J. R. R. Tolkien,120
 11,Dune (1965),,Science fiction|Adventure,desert|politics,,Frank Herbert,
 12,"Name of the Rose, The",1980,Mystery|Historical,monastery,,Umberto Eco|,35.5
 13,Untitled notebook,,,,,,
@@ -90,7 +90,7 @@ def test_catalogue_folder_loads_into_the_pipeline_structure(tmp_path: Path) -> N
     assert cat.genres[0] == ("Fantasy", "Adventure") and cat.genres[3] == ()
     assert set(cat.items_with_genres(["Adventure"]).nonzero()[0]) == {0, 1}
     assert cat.tags[0] == ("dragons", "quest") and set(cat.tag_index["desert"]) == {1}
-    assert cat.descriptions[0] == "A hobbit goes there and back again." and cat.descriptions[1] == ""
+    assert cat.descriptions[0] == "There and back again." and cat.descriptions[1] == ""
     assert cat.people[2] == ("Umberto Eco",) and cat.people[3] == ()
     assert cat.popularity is not None and cat.popularity[0] == 120 and np.isnan(cat.popularity[1])
     assert cat.n_ratings.tolist() == [2, 1, 1, 0] and cat.mean_rating[0] == pytest.approx(4.5)
