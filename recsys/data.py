@@ -572,7 +572,7 @@ def _read_table(
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     fingerprint.add(path.name, raw)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (isspace stops at the first non-space byte; no copy)
         raise DataError(f"{path}: the file is empty.")
     data = raw
     if delimiter == "::":
@@ -1112,6 +1112,14 @@ def _detect_layout(folder: Path) -> _Layout:
     raise DataError(f"{folder}: no MovieLens data found; {_EXPECTED}.")
 
 
+def _repeated_pairs(ratings: pd.DataFrame) -> int:
+    """How many rows repeat an earlier (user, movie) pair (one sorted int64 key per row)."""
+    users, _ = pd.factorize(ratings["user_id"].to_numpy())
+    movies, distinct = pd.factorize(ratings["movie_id"].to_numpy())
+    key = np.sort(users.astype(np.int64) * max(len(distinct), 1) + movies)
+    return int(np.count_nonzero(key[1:] == key[:-1]))
+
+
 def _read_dir(folder: Path, name: str, progress: Progress | None) -> RawData:
     layout = _detect_layout(folder)
     files = [n for spec in (*layout.required, *layout.optional) for n in _present(folder, spec)]
@@ -1128,7 +1136,7 @@ def _read_dir(folder: Path, name: str, progress: Progress | None) -> RawData:
     frames = layout.reader(folder, fp, step)
     movies, ratings, tags = frames.movies, frames.ratings, frames.tags
     if not frames.implicit:
-        dup = int(ratings.duplicated(["user_id", "movie_id"]).sum())
+        dup = _repeated_pairs(ratings)
         if dup:
             logger.warning("%s: %d (user, movie) pairs are rated more than once", folder, dup)
     what = ("movies", "ratings") if layout.domain == "movies" else ("items", "interactions")
