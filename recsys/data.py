@@ -474,6 +474,7 @@ class _Table:
 
     def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, unit: str = "line") -> None:
         self.path, self.table, self.lines, self.unit = path, table, lines, unit
+        self.odd_quotes = False  # CSV: the file holds an odd number of '"' (one is never closed)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -525,7 +526,6 @@ class _Table:
             values = col.take(bad[:1]).to_pylist()
             self.fail(bad, lambda _: f"{column} is empty" if values[0] == ""
                       else f"{column} {values[0]!r} is not {kind}")
-
 
     def _typed_numbers(self, column: str, col: pa.ChunkedArray[Any], dtype: pa.DataType,
                        kind: str) -> np.ndarray:
@@ -605,7 +605,7 @@ def _read_table(
         except UnicodeDecodeError as bad:
             line = data.count(b"\n", 0, bad.start) + 1
             raise DataError(f"{path} line {line}: not valid UTF-8 text (byte "
-                            f"0x{data[bad.start]:02x}); MovieLens CSV files are UTF-8.") from None
+                            f"0x{data[bad.start]:02x}); CSV files must be UTF-8.") from None
         raise DataError(f"{path}: cannot be parsed ({exc}).") from exc
     records = table.num_rows + len(invalid) + 1
     one_per_line = data.count(b"\n") + (not data.endswith(b"\n")) == records
@@ -618,8 +618,7 @@ def _read_table(
         number, expected, actual, text = invalid[0]
         number = line_of(number - 1) if number is not None else None
         text = text.replace("\x1f", "::")
-        hint = ("; a line break inside a quoted field? fields must not span lines"
-                if header and text.count('"') % 2 else "")
+        hint = "; is a quote not closed?" if header and text.count('"') % 2 else ""
         text = text if len(text) <= 80 else text[:77] + "..."
         raise DataError(f"{path} line {number}: expected {expected} fields, found {actual}: "
                         f"{text!r}{hint}{_more(len(invalid) - 1)}")
@@ -627,6 +626,7 @@ def _read_table(
     if starts is not None and len(starts) > table.num_rows:
         lines = starts[1:table.num_rows + 1]
     result = _drop_blank_rows(_Table(path, table, lines), columns)
+    result.odd_quotes = header and data.count(b'"') % 2 == 1
     if require_rows and not len(result):
         raise DataError(f"{path}: the file has no data rows.")
     return result
@@ -921,6 +921,31 @@ def _optional_numbers(table: _Table, column: str, *, integer: bool) -> np.ndarra
     return values
 
 
+def _check_line_breaks(table: _Table, multi_line: Sequence[str] = ()) -> None:
+    """Only ``multi_line`` columns may hold line breaks (quoted CSV fields spanning lines);
+    anywhere else, or running to the end of a file whose quotes do not pair up, a line
+    break means a quote was not closed and later rows were swallowed."""
+    for name in table.table.column_names:
+        col = table.table.column(name)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        rows = np.flatnonzero(pc.fill_null(pc.match_substring(col, "\n"), False)
+                              .to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        if name not in multi_line:
+            table.fail(rows, lambda _: f"{name} spans several lines; is a quote not closed?")
+        if table.odd_quotes and rows[-1] == len(table) - 1:
+            table.fail(rows[-1:], lambda _: f"{name} runs to the end of the file; is a quote "
+                                            f"not closed?")
+        swallowed = np.flatnonzero(pc.match_substring_regex(col.take(rows), r"\n-?\d+,")
+                                   .to_numpy(zero_copy_only=False))
+        if len(swallowed):
+            table.fail(rows[swallowed], lambda _: f"{name} holds a line that looks like a row "
+                                                  f"(a line break, then '<id>,'); is a quote "
+                                                  f"not closed?")
+
+
 def _compose_titles(table: _Table, titles: pd.Series, years: np.ndarray) -> list[str]:
     """MovieLens-style titles: "Title (1999)" when a year is given and the title has none.
 
@@ -1006,6 +1031,7 @@ def _read_items(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> 
     items_path, inter_path = _single(folder, "items"), _single(folder, "interactions")
     step(items_path.name)
     it = _read_any(items_path, ITEM_COLUMNS[:2], ITEM_COLUMNS[2:], fp)
+    _check_line_breaks(it, multi_line=("description",))
     item_ids = _unique_ids(it, "item_id")
     titles = _clean_text(it, "title")
     empty = np.flatnonzero((titles == "").to_numpy())
@@ -1028,6 +1054,7 @@ def _read_items(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> 
 
     step(inter_path.name)
     rt = _read_any(inter_path, INTERACTION_COLUMNS[:2], INTERACTION_COLUMNS[2:], fp)
+    _check_line_breaks(rt)
     columns = rt.table.column_names
     users = _user_ids(rt)
     items = rt.ints("item_id")

@@ -207,6 +207,28 @@ def test_bad_catalogue_names_file_line_and_problem(tmp_path: Path, items: str, i
     assert str(tmp_path / "bad") in message
 
 
+@pytest.mark.parametrize(("items", "expected"), [
+    ('item_id,title,description\n1,A,"never closed\n2,B,x\n3,C,y\n',
+     "items.csv line 2: description runs to the end of the file; is a quote not closed?"),
+    ('item_id,title,description\n1,A,"closed too late\n2,B,x\n3,C,y"z\n4,D,e\n',
+     "items.csv line 2: description holds a line that looks like a row"),
+    ('item_id,title,description\n1,ok,fine\n2,"Two\nlines",x\n',
+     "items.csv line 3: title spans several lines; is a quote not closed?"),
+])
+def test_an_unclosed_quote_never_swallows_rows_silently(tmp_path: Path, items: str, expected: str) -> None:
+    folder = write(tmp_path / "quotes", items=items, interactions="user_id,item_id\n1,1\n")
+
+    assert expected in error_of(folder)
+
+
+def test_a_literal_quote_inside_a_field_is_text(tmp_path: Path) -> None:
+    items = 'item_id,title,description\n1,A,"two\nlines"\n2,12" single,x\n'
+    raw = load_dataset(write(tmp_path / "inch", items=items, interactions="user_id,item_id\n1,2\n"))
+
+    assert raw.movies["title"].tolist() == ["A", '12" single']
+    assert raw.movies["description"][0] == "two\nlines"
+
+
 def test_interactions_with_unknown_items_are_skipped_with_a_counted_warning(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     interactions = RATED + "3,99,4,1700000500\n3,98,4,1700000600\n"
