@@ -20,12 +20,15 @@ Your own catalogue (``domain`` "items")
 ---------------------------------------
 A folder holding ``items.csv`` or ``items.parquet`` and ``interactions.csv`` or
 ``interactions.parquet`` (not both formats of one file). CSV files are UTF-8 with a
-header line; columns are found by name and other columns are ignored.
+header line; columns are found by name and other columns are ignored; only a quoted
+``description`` may span lines (a line break anywhere else, or one that swallows the rest
+of the file or a row-like line, means an unclosed quote: an error).
 
 ``items``: ``item_id`` (integer, unique) and ``title`` (not empty) are required;
 optional ``year`` (integer 1-9999), ``categories``, ``tags`` and ``people``
 (``|``-separated; in Parquet also lists), ``description`` (text) and ``popularity``
-(number ≥ 0). Empty optional cells mean "unknown". Titles follow the MovieLens
+(number ≥ 0); a whole number may be written "1999.0". Empty optional cells mean
+"unknown". Titles follow the MovieLens
 conventions: the year is appended as ``"Title (1999)"`` (a title already ending in a
 different year is an error; one ending in a year with no ``year`` given keeps it as its
 year), ``"Matrix, The"`` displays as "The Matrix" and trailing parentheses are
@@ -41,10 +44,10 @@ the feedback is implicit: every interaction is a like with rating
 What is rejected (:class:`DataError`) and what is skipped:
 
 * rejected: a missing or unreadable file (a truncated Parquet file included), a missing
-  required column, bytes that are not UTF-8, a line with the wrong number of fields,
-  an empty or non-numeric id, a duplicate ``item_id`` (naming both lines), an empty
-  title, a bad year / popularity / rating / timestamp, no data rows, interactions none
-  of whose items are in ``items``;
+  required column, bytes that are not UTF-8, a line with the wrong number of fields, an
+  unclosed quote, an empty or non-numeric id, a duplicate ``item_id`` (naming both
+  lines), an empty title, a bad year / popularity / rating / timestamp, no data rows,
+  interactions none of whose items are in ``items``;
 * skipped with a warning (logged, and in :attr:`RawData.warnings`): interactions whose
   ``item_id`` is not in ``items`` — counted, the first one named;
 * kept: items nobody interacted with, duplicate (user, item) pairs (a warning for rated
