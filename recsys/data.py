@@ -477,6 +477,7 @@ class _Table:
 
     def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, unit: str = "line") -> None:
         self.path, self.table, self.lines, self.unit = path, table, lines, unit
+        self.spans_lines = False  # CSV: some record spans several lines (quoted line breaks)
         self.odd_quotes = False  # CSV: the file holds an odd number of '"' (one is never closed)
 
     def __len__(self) -> int:
@@ -629,7 +630,8 @@ def _read_table(
     if starts is not None and len(starts) > table.num_rows:
         lines = starts[1:table.num_rows + 1]
     result = _drop_blank_rows(_Table(path, table, lines), columns)
-    result.odd_quotes = header and data.count(b'"') % 2 == 1
+    result.spans_lines = starts is not None
+    result.odd_quotes = result.spans_lines and data.count(b'"') % 2 == 1
     if require_rows and not len(result):
         raise DataError(f"{path}: the file has no data rows.")
     return result
@@ -928,6 +930,8 @@ def _check_line_breaks(table: _Table, multi_line: Sequence[str] = ()) -> None:
     """Only ``multi_line`` columns may hold line breaks (quoted CSV fields spanning lines);
     anywhere else, or running to the end of a file whose quotes do not pair up, a line
     break means a quote was not closed and later rows were swallowed."""
+    if not table.spans_lines:
+        return
     for name in table.table.column_names:
         col = table.table.column(name)
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
