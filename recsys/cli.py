@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m recsys",
         description="LLM-assisted cold-start movie recommender: free text in, explained list out.")
-    parser.add_argument("--data-dir", "--data", help="MovieLens or catalogue folder (default: "
-                                                     "$RECSYS_DATA_DIR, the cache, or a download)")
+    parser.add_argument("--data", "--data-dir", dest="data_dir", metavar="DIR",
+                        help="MovieLens or catalogue folder (default: $RECSYS_DATA_DIR, the cache, "
+                             "or a download)")
     parser.add_argument("--cache-dir", help="cache folder (default: $RECSYS_CACHE_DIR or ~/.cache/recsys)")
     parser.add_argument("--dataset", default="ml-latest-small",
                         help="MovieLens dataset to download when no folder is given")
