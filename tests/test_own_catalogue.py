@@ -331,3 +331,40 @@ def test_index_with_bad_data_leaves_the_cache_untouched(tmp_path: Path, capsys,
     errors = [line for line in captured.err.splitlines() if "error:" in line]  # besides the progress bar
     assert len(errors) == 1 and f"{bad / 'interactions.csv'} line 4: rating 7" in errors[0]
     assert list(cache.rglob("*")) == []
+
+
+BOOKS = """item_id,title,year,categories,tags,people
+1,The Hobbit,1937,Fantasy|Adventure,dragons|quest,J. R. R. Tolkien
+2,The Fellowship of the Ring,1954,Fantasy|Adventure,epic|quest,J. R. R. Tolkien
+3,A Game of Thrones,1996,Fantasy|Political fiction,dragons|war,George R. R. Martin
+4,Dune,1965,Science fiction|Political fiction,desert|empire,Frank Herbert
+5,Neuromancer,1984,Science fiction|Cyberpunk,hackers,William Gibson
+6,Foundation,1951,Science fiction,empire,Isaac Asimov
+7,Pride and Prejudice,1813,Romance|Classic,marriage,Jane Austen
+8,Emma,1815,Romance|Classic,matchmaking,Jane Austen
+9,Gone Girl,2012,Mystery|Thriller,twist,Gillian Flynn
+10,The Shining,1977,Horror,hotel|winter,Stephen King
+"""
+
+
+def test_a_books_catalogue_with_implicit_feedback_runs_through_the_cli(
+        tmp_path: Path, capsys, encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setattr("recsys.pipeline.TextEncoder", lambda *args, **kwargs: encoder)  # loaded once
+    groups = [[1, 2, 3], [4, 5, 6], [7, 8], [9, 10]]
+    plays = ["user_id,item_id"] + [f"reader{g}-{u},{i}" for g, items in enumerate(groups)
+                                   for u in range(6) for i in items]
+    folder = write(tmp_path / "books", items=BOOKS, interactions="\n".join(plays) + "\n")
+
+    status = cli.main(["--data", str(folder), "--cache-dir", str(tmp_path / "cache"), "recommend",
+                       "epic fantasy with dragons like The Hobbit, no horror", "--k", "3", "--json"])
+    captured = capsys.readouterr()
+
+    assert status == 0, captured.err
+    result = json.loads(captured.out)
+    assert result["intent"]["titles"][0]["movie_id"] == 1
+    assert "Fantasy" in result["intent"]["liked_genres"]
+    ids = [item["movie_id"] for item in result["items"]]
+    assert ids[:2] == [2, 3] and 1 not in ids and 10 not in ids
+    assert set(result["items"][0]["genres"]) == {"Fantasy", "Adventure"}
