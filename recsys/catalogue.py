@@ -51,28 +51,29 @@ DOMAIN_NOUNS: dict[str, Nouns] = {
 
 @dataclass(frozen=True, eq=False)
 class Catalogue:
-    """Movies plus the per-item arrays shared by every stage (read-only).
+    """Items (movies, or your own catalogue's) plus the per-item arrays shared by every stage
+    (read-only).
 
     Attributes
     ----------
     name, fingerprint:
         Dataset name and content hash (keys every on-disk cache).
     movie_ids:
-        MovieLens ``movieId`` per item index.
+        MovieLens ``movieId`` (a catalogue's ``item_id``) per item index.
     titles:
-        Raw MovieLens titles (``"Matrix, The (1999)"``).
+        Raw MovieLens-style titles (``"Matrix, The (1999)"``; a catalogue's year is appended).
     display_titles:
         Reader-friendly titles (``"The Matrix"``).
     years:
         Release year per item, ``0`` when unknown.
     genres:
-        MovieLens genre names per item (``()`` for "(no genres listed)").
+        Genre (category) names per item, as the data names them (``()`` for none).
     genre_names:
         All genre names in the catalogue, sorted.
     genre_matrix:
         ``bool[n_items, n_genres]``; column order is ``genre_names``.
     tags:
-        The most-used user tags per item (lower-case, most frequent first).
+        Tags per item (lower-case): a catalogue's own in order, then the most-used user tags.
     n_ratings, mean_rating:
         Number of ratings and mean rating per item (mean 0 when unrated).
     ratings:
