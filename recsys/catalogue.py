@@ -1,12 +1,16 @@
-"""The movie catalogue: one row per movie, aligned arrays that every stage indexes into.
+"""The catalogue: one row per item, aligned arrays that every stage indexes into.
 
-Stage 1 (data) hands over raw frames (:class:`recsys.data.RawData`); this module turns
-them into a :class:`Catalogue` whose item index ``i`` (0 … n−1, the row in ``movies.csv``
-order) is shared by the embeddings, the CF factors and every score array.
+Stage 1 (data) hands over raw frames (:class:`recsys.data.RawData`, from MovieLens or from
+your own ``items`` / ``interactions`` files); this module turns them into a
+:class:`Catalogue` whose item index ``i`` (0 … n−1, the row in ``movies.csv`` /
+``items.csv`` order) is shared by the embeddings, the CF factors and every score array.
 
-Derived per movie: display title and year (``"Matrix, The (1999)"`` → ``"The Matrix"``,
-1999), genre tuple and a boolean genre matrix, the most-used tags, and rating statistics
-``n_i`` (number of ratings) and ``μ_i`` (mean rating).
+Derived per item: display title and year (``"Matrix, The (1999)"`` → ``"The Matrix"``,
+1999), genre (category) tuple and a boolean genre matrix, tags (the catalogue's own tags in
+their order, then the most-used user tags up to :data:`TAGS_PER_MOVIE` in all), and rating
+statistics ``n_i`` (number of ratings / interactions) and ``μ_i`` (mean rating). A
+catalogue's descriptions, people and popularity are carried along unchanged; ``domain``
+("movies" or "items") and :attr:`Catalogue.nouns` tell a UI what to call things.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,34 +33,61 @@ NO_GENRE = "(no genres listed)"
 TAGS_PER_MOVIE = 6
 
 
+class Nouns(NamedTuple):
+    """What a UI calls the things in a catalogue ("movie" / "movies" / "genre" / "genres")."""
+
+    item: str
+    items: str
+    category: str
+    categories: str
+
+
+#: ``Catalogue.domain`` → its nouns.
+DOMAIN_NOUNS: dict[str, Nouns] = {
+    "movies": Nouns("movie", "movies", "genre", "genres"),
+    "items": Nouns("item", "items", "category", "categories"),
+}
+
+
 @dataclass(frozen=True, eq=False)
 class Catalogue:
-    """Movies plus the per-item arrays shared by every stage (read-only).
+    """Items (movies, or your own catalogue's) plus the per-item arrays shared by every stage
+    (read-only).
 
     Attributes
     ----------
     name, fingerprint:
         Dataset name and content hash (keys every on-disk cache).
     movie_ids:
-        MovieLens ``movieId`` per item index.
+        MovieLens ``movieId`` (a catalogue's ``item_id``) per item index.
     titles:
-        Raw MovieLens titles (``"Matrix, The (1999)"``).
+        Raw MovieLens-style titles (``"Matrix, The (1999)"``; a catalogue's year is appended).
     display_titles:
         Reader-friendly titles (``"The Matrix"``).
     years:
         Release year per item, ``0`` when unknown.
     genres:
-        MovieLens genre names per item (``()`` for "(no genres listed)").
+        Genre (category) names per item, as the data names them (``()`` for none).
     genre_names:
         All genre names in the catalogue, sorted.
     genre_matrix:
         ``bool[n_items, n_genres]``; column order is ``genre_names``.
     tags:
-        The most-used user tags per item (lower-case, most frequent first).
+        Tags per item (lower-case): a catalogue's own in order, then the most-used user tags.
     n_ratings, mean_rating:
         Number of ratings and mean rating per item (mean 0 when unrated).
     ratings:
         The rating frame (``user_id, movie_id, rating, timestamp``) used by CF.
+    descriptions:
+        A catalogue's item descriptions ("" when none; MovieLens has none).
+    people:
+        A catalogue's people per item (authors, cast, …; ``()`` when none).
+    popularity:
+        A catalogue's own popularity per item (NaN where not given), or None without one.
+    domain:
+        "movies" (MovieLens layouts) or "items" (your own catalogue); see :attr:`nouns`.
+    implicit:
+        The interactions carried no ratings (each counts as :data:`recsys.data.IMPLICIT_RATING`).
     """
 
     name: str
@@ -71,9 +103,20 @@ class Catalogue:
     n_ratings: np.ndarray
     mean_rating: np.ndarray
     ratings: pd.DataFrame = field(repr=False)
+    descriptions: tuple[str, ...] = field(default=(), repr=False)
+    people: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+    popularity: np.ndarray | None = field(default=None, repr=False)
+    domain: str = "movies"
+    implicit: bool = False
 
     def __len__(self) -> int:
         return len(self.movie_ids)
+
+    @property
+    def nouns(self) -> Nouns:
+        """What to call items and categories in this catalogue (movies / genres, or items /
+        categories)."""
+        return DOMAIN_NOUNS.get(self.domain, DOMAIN_NOUNS["items"])
 
     @cached_property
     def index_of(self) -> dict[int, int]:
@@ -139,10 +182,15 @@ def build_catalogue(raw: RawData) -> Catalogue:
                        minlength=len(movie_ids))
     mean = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
 
-    for array in (movie_ids, genre_matrix, counts, mean):
-        array.flags.writeable = False
+    popularity = None
+    if "popularity" in movies.columns and movies["popularity"].notna().any():
+        popularity = movies["popularity"].to_numpy(dtype=np.float64, copy=True)
+    for array in (movie_ids, genre_matrix, counts, mean, popularity):
+        if array is not None:
+            array.flags.writeable = False
     years = np.asarray([p.year or 0 for p in parsed], dtype=np.int32)
     years.flags.writeable = False
+    n = len(movie_ids)
     return Catalogue(
         name=raw.name,
         fingerprint=raw.fingerprint,
@@ -153,11 +201,42 @@ def build_catalogue(raw: RawData) -> Catalogue:
         genres=genres,
         genre_names=genre_names,
         genre_matrix=genre_matrix,
-        tags=_top_tags(raw.tags, index_of, len(movie_ids)),
+        tags=_item_tags(movies, raw.tags, index_of),
         n_ratings=counts,
         mean_rating=mean,
         ratings=ratings,
+        descriptions=tuple(_column(movies, "description", n)),
+        people=tuple(tuple(p for p in v.split("|") if p) for v in _column(movies, "people", n)),
+        popularity=popularity,
+        domain=raw.domain,
+        implicit=raw.implicit,
     )
+
+
+def _column(movies: pd.DataFrame, name: str, n: int) -> list[str]:
+    """A text column of the items frame as a list ("" per item when absent)."""
+    if name not in movies.columns:
+        return [""] * n
+    return movies[name].fillna("").astype(str).tolist()
+
+
+def _clean_tag(tag: str) -> str:
+    return " ".join(tag.lower().split())
+
+
+def _item_tags(movies: pd.DataFrame, tags: pd.DataFrame,
+               index_of: pd.Series) -> tuple[tuple[str, ...], ...]:
+    """The catalogue's own tags (``movies["tags"]``, in order, all kept), then the most-used
+    user tags while fewer than :data:`TAGS_PER_MOVIE`; lower-case, no repeats."""
+    user = _top_tags(tags, index_of, len(movies))
+    if "tags" not in movies.columns:
+        return user
+    out = []
+    for listed, extra in zip(_column(movies, "tags", len(movies)), user):
+        own = list(dict.fromkeys(t for t in (_clean_tag(x) for x in listed.split("|")) if t))
+        room = max(0, TAGS_PER_MOVIE - len(own))
+        out.append(tuple(own + [t for t in extra if t not in own][:room]))
+    return tuple(out)
 
 
 def _top_tags(tags: pd.DataFrame, index_of: pd.Series, n_items: int) -> tuple[tuple[str, ...], ...]:
@@ -166,7 +245,7 @@ def _top_tags(tags: pd.DataFrame, index_of: pd.Series, n_items: int) -> tuple[tu
     if len(tags):
         items = index_of.reindex(tags["movie_id"].to_numpy()).to_numpy()
         for i, tag in zip(items, tags["tag"].astype(str).tolist()):
-            clean = " ".join(tag.lower().split())
+            clean = _clean_tag(tag)
             if clean:
                 per_item[int(i)][clean] += 1
     return tuple(

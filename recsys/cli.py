@@ -9,6 +9,7 @@ Commands
                           coverage, novelty, diversity, intent violations; 95 % intervals)
 ``sweep``                 quality of the blend over a grid of α/β/γ → CSV (for the Tune page)
 ``train-adapter``         train the adapter on the frozen encoder (training users only)
+``convert --out DIR``     write the data set as a generic catalogue (items + interactions)
 
 Errors are one line on stderr and a non-zero exit status (2: bad usage or input,
 1: data or model problems); progress bars go to stderr, results to stdout.
@@ -50,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m recsys",
         description="LLM-assisted cold-start movie recommender: free text in, explained list out.")
-    parser.add_argument("--data-dir", help="MovieLens folder (default: $RECSYS_DATA_DIR, the cache, "
-                                           "or a download)")
+    parser.add_argument("--data", "--data-dir", dest="data_dir", metavar="DIR",
+                        help="MovieLens or catalogue folder (default: $RECSYS_DATA_DIR, the cache, "
+                             "or a download)")
     parser.add_argument("--cache-dir", help="cache folder (default: $RECSYS_CACHE_DIR or ~/.cache/recsys)")
     parser.add_argument("--dataset", default="ml-latest-small",
                         help="MovieLens dataset to download when no folder is given")
@@ -120,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     ta.add_argument("--descriptions", type=int, default=AdapterDefaults.descriptions_per_user,
                     help=f"synthetic descriptions per training user ({AdapterDefaults.descriptions_per_user})")
     ta.add_argument("--json", action="store_true", help="print the training report as JSON")
+
+    from recsys import convert
+    convert.add_parser(sub)
     return parser
 
 
@@ -165,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train_adapter(args)
         if args.command == "fetch-knowledge":
             return _fetch_knowledge(args)
+        if args.command == "convert":
+            from recsys import convert
+            return convert.run(args)
         parser.error(f"unknown command {args.command}")
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,16 +1,57 @@
-"""Locate, download, read and validate MovieLens data.
+"""Locate, download, read and validate MovieLens data or your own catalogue.
 
-:func:`load_dataset` is the entry point: it finds a MovieLens folder (explicit
+:func:`load_dataset` is the entry point: it finds a data folder (explicit
 argument, ``$RECSYS_DATA_DIR``, the local cache, or a verified download from
-GroupLens), detects its layout (ml-latest / ml-25m CSVs, ml-1m ``.dat`` files or
-ml-100k ``u.*`` files) and returns a :class:`RawData` with normalised column
-names and dtypes.
+GroupLens), detects its layout (ml-latest / ml-25m CSVs, ml-1m ``.dat`` files,
+ml-100k ``u.*`` files, or the generic catalogue layout below) and returns a
+:class:`RawData` with normalised column names and dtypes.
 
 Validation follows the product rule "never drop rows silently": every problem
 raises :class:`DataError` whose message names the file, the 1-based physical
-line (the CSV header is line 1) and what is wrong, plus how many more rows share
-the problem. The checks are vectorised, so ml-latest-small loads in a fraction
-of a second. Blank lines carry no data and are skipped (line numbers stay right).
+line (the CSV header is line 1; a quoted field spanning lines is counted right) or,
+in Parquet files, the 1-based row, and what is wrong, plus how many more rows share
+the problem. The checks are vectorised (10M interactions are read by pyarrow / numpy,
+never a Python loop per row), so ml-latest-small loads in a fraction of a second.
+Blank lines carry no data and are skipped (line numbers stay right). Nothing parsed is
+cached: a folder is read and validated whole on every load, so no half-validated data
+can reach a cache (the caches built from it are keyed by :attr:`RawData.fingerprint`).
+
+Your own catalogue (``domain`` "items")
+---------------------------------------
+A folder holding ``items.csv`` or ``items.parquet`` and ``interactions.csv`` or
+``interactions.parquet`` (not both formats of one file). CSV files are UTF-8 with a
+header line; columns are found by name and other columns are ignored; only a quoted
+``description`` may span lines (a line break anywhere else, or one that swallows the rest
+of the file or a row-like line, means an unclosed quote: an error).
+
+``items``: ``item_id`` (integer, unique) and ``title`` (not empty) are required;
+optional ``year`` (integer 1-9999), ``categories``, ``tags`` and ``people``
+(``|``-separated; in Parquet also lists), ``description`` (text) and ``popularity``
+(number ≥ 0); a whole number may be written "1999.0". Empty optional cells mean
+"unknown". Titles follow the MovieLens
+conventions: the year is appended as ``"Title (1999)"`` (a title already ending in a
+different year is an error; one ending in a year with no ``year`` given keeps it as its
+year), ``"Matrix, The"`` displays as "The Matrix" and trailing parentheses are
+alternative titles. Categories come from the file (any names); tags keep their order.
+
+``interactions``: ``user_id`` (text; integers are kept, other ids are numbered 1… in
+sorted order) and ``item_id`` are required; optional ``rating`` (a number 0-5; rescale
+other scales) and ``timestamp`` (Unix seconds or ISO 8601). Without a ``rating`` column
+the feedback is implicit: every interaction is a like with rating
+:data:`IMPLICIT_RATING` (4.0: ALS confidence 2, "liked" in evaluation), and repeated
+(user, item) rows each add that confidence.
+
+What is rejected (:class:`DataError`) and what is skipped:
+
+* rejected: a missing or unreadable file (a truncated Parquet file included), a missing
+  required column, bytes that are not UTF-8, a line with the wrong number of fields, an
+  unclosed quote, an empty or non-numeric id, a duplicate ``item_id`` (naming both
+  lines), an empty title, a bad year / popularity / rating / timestamp, no data rows,
+  interactions none of whose items are in ``items``;
+* skipped with a warning (logged, and in :attr:`RawData.warnings`): interactions whose
+  ``item_id`` is not in ``items`` — counted, the first one named;
+* kept: items nobody interacted with, duplicate (user, item) pairs (a warning for rated
+  data, as for MovieLens).
 """
 
 from __future__ import annotations
@@ -31,7 +72,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NamedTuple, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -87,13 +128,19 @@ class DataUnavailableError(DataError):
 
 @dataclass(frozen=True, eq=False)
 class RawData:
-    """A validated MovieLens data set with normalised columns and dtypes.
+    """A validated data set (MovieLens or your own catalogue) with normalised columns and dtypes.
 
-    ``movies``: movie_id int64, title str, genres str ("A|B", or "(no genres listed)").
-    ``ratings``: user_id int64, movie_id int64, rating float32, timestamp int64.
+    ``movies``: movie_id int64, title str (MovieLens style: a catalogue's year is appended
+    as "Title (1999)"), genres str ("A|B", or "(no genres listed)"); a catalogue adds
+    description str, tags str ("a|b", in the given order), people str ("A|B") and
+    popularity float64 (NaN when not given).
+    ``ratings``: user_id int64, movie_id int64, rating float32, timestamp int64 (0 when not given).
     ``tags``: user_id int64, movie_id int64, tag str, timestamp int64 (may be empty).
     ``links``: movie_id int64, imdb_id str, tmdb_id Int64, or None when absent.
     ``fingerprint``: hex SHA-1 over the contents of the files read.
+    ``domain``: "movies" for MovieLens layouts, "items" for the catalogue layout.
+    ``implicit``: the interactions had no rating column (every rating is :data:`IMPLICIT_RATING`).
+    ``warnings``: rows skipped while reading, one sentence each (also logged).
     """
 
     name: str
@@ -103,6 +150,9 @@ class RawData:
     tags: pd.DataFrame = field(repr=False)
     links: pd.DataFrame | None = field(repr=False)
     fingerprint: str
+    domain: str = "movies"
+    implicit: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- locating
@@ -165,7 +215,8 @@ def load_dataset(
 
 
 def read_movielens_dir(path: str | os.PathLike[str], *, progress: Progress | None = None) -> RawData:
-    """Read and validate the MovieLens folder ``path``, detecting its layout from its files."""
+    """Read and validate the data folder ``path`` (a MovieLens layout or your own catalogue),
+    detecting its layout from its files."""
     folder = Path(path).expanduser()
     return _read_dir(folder, folder.resolve().name, progress)
 
@@ -213,12 +264,13 @@ def _check_folder(folder: Path, subject: str) -> None:
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise DataError(f"{subject} {what}. Point it at an unpacked MovieLens folder, e.g. one "
-                        f"holding movies.csv and ratings.csv.")
+                        f"holding movies.csv and ratings.csv, or at a catalogue folder holding "
+                        f"items.csv and interactions.csv.")
     if _complete_layout(folder) is None:
         try:
             _detect_layout(folder)
         except DataError as exc:
-            raise DataError(f"{subject} is not a usable MovieLens folder: {exc}") from None
+            raise DataError(f"{subject} is not a usable data folder: {exc}") from None
 
 
 # --------------------------------------------------------------------------- download
@@ -416,22 +468,39 @@ class _Fingerprint:
 
 
 class _Table:
-    """String columns of one file, with the physical line number of every row."""
+    """Columns of one file, with the physical line number of every row.
 
-    def __init__(self, path: Path, table: pa.Table, lines: np.ndarray) -> None:
-        self.path, self.table, self.lines = path, table, lines
+    CSV tables hold strings only; Parquet tables keep their types (``unit`` "row":
+    ``lines`` are then 1-based row numbers). :meth:`text`, :meth:`ints` and
+    :meth:`floats` accept either.
+    """
+
+    def __init__(self, path: Path, table: pa.Table, lines: np.ndarray, unit: str = "line") -> None:
+        self.path, self.table, self.lines, self.unit = path, table, lines, unit
+        self.spans_lines = False  # CSV: some record spans several lines (quoted line breaks)
+        self.odd_quotes = False  # CSV: the file holds an odd number of '"' (one is never closed)
 
     def __len__(self) -> int:
         return self.table.num_rows
 
+    def take(self, rows: np.ndarray) -> _Table:
+        """The rows at positions ``rows`` (line numbers kept)."""
+        return _Table(self.path, self.table.take(rows), self.lines[rows], self.unit)
+
     def fail(self, rows: np.ndarray, describe: Callable[[int], str]) -> NoReturn:
         """Raise for the first of ``rows`` (positions), counting the others."""
         first = int(rows[0])
-        raise DataError(f"{self.path} line {self.lines[first]}: {describe(first)}"
+        raise DataError(f"{self.path} {self.unit} {self.lines[first]}: {describe(first)}"
                         f"{_more(len(rows) - 1)}")
 
     def text(self, column: str) -> pa.ChunkedArray[Any]:
-        return self.table.column(column)
+        """``column`` as strings; Parquet nulls read as "" and lists as "a|b"."""
+        col = self.table.column(column)
+        if pa.types.is_string(col.type) and col.null_count == 0:
+            return col
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            col = pc.binary_join(pc.cast(col, pa.list_(pa.string())), "|")
+        return pc.fill_null(pc.cast(col, pa.string()), "")
 
     def nonempty_text(self, column: str) -> pd.Series:
         col = self.text(column)
@@ -447,6 +516,9 @@ class _Table:
         return self._numbers(column, pa.float64(), _FLOAT, "a number")
 
     def _numbers(self, column: str, dtype: pa.DataType, pattern: str, kind: str) -> np.ndarray:
+        typed = self.table.column(column)
+        if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
+            return self._typed_numbers(column, typed, dtype, kind)
         col = self.text(column)
         try:
             return np.asarray(col.cast(dtype).to_numpy(), dtype=dtype.to_pandas_dtype())
@@ -458,6 +530,23 @@ class _Table:
             values = col.take(bad[:1]).to_pylist()
             self.fail(bad, lambda _: f"{column} is empty" if values[0] == ""
                       else f"{column} {values[0]!r} is not {kind}")
+
+    def _typed_numbers(self, column: str, col: pa.ChunkedArray[Any], dtype: pa.DataType,
+                       kind: str) -> np.ndarray:
+        """A numeric Parquet column: nulls, NaN and (for integers) fractions are errors."""
+        values = col.to_numpy(zero_copy_only=False)
+        if col.null_count:
+            bad = np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))
+            self.fail(bad, lambda _: f"{column} is empty")
+        if pa.types.is_floating(col.type):
+            bad = np.flatnonzero(~np.isfinite(values))
+            if len(bad):
+                self.fail(bad, lambda i: f"{column} {values[i]!r} is not {kind}")
+            if pa.types.is_integer(dtype):
+                bad = np.flatnonzero(values != np.round(values))
+                if len(bad):
+                    self.fail(bad, lambda i: f"{column} {values[i]:g} is not {kind}")
+        return np.asarray(values, dtype=dtype.to_pandas_dtype())
 
 
 def _str_series(col: pa.ChunkedArray[Any]) -> pd.Series:
@@ -487,7 +576,7 @@ def _read_table(
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     fingerprint.add(path.name, raw)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (isspace stops at the first non-space byte; no copy)
         raise DataError(f"{path}: the file is empty.")
     data = raw
     if delimiter == "::":
@@ -506,7 +595,7 @@ def _read_table(
     read_options = pcsv.ReadOptions(use_threads=False, block_size=1 << 22,
                                     column_names=None if header else list(columns))
     parse_options = pcsv.ParseOptions(delimiter=delimiter, quote_char='"' if header else False,
-                                      ignore_empty_lines=False, newlines_in_values=False,
+                                      ignore_empty_lines=False, newlines_in_values=header,
                                       invalid_row_handler=_invalid)
     convert_options = pcsv.ConvertOptions(column_types={c: pa.string() for c in columns},
                                           include_columns=list(columns), strings_can_be_null=False)
@@ -520,19 +609,50 @@ def _read_table(
         except UnicodeDecodeError as bad:
             line = data.count(b"\n", 0, bad.start) + 1
             raise DataError(f"{path} line {line}: not valid UTF-8 text (byte "
-                            f"0x{data[bad.start]:02x}); MovieLens CSV files are UTF-8.") from None
+                            f"0x{data[bad.start]:02x}); CSV files must be UTF-8.") from None
         raise DataError(f"{path}: cannot be parsed ({exc}).") from exc
+    records = table.num_rows + len(invalid) + 1
+    one_per_line = data.count(b"\n") + (not data.endswith(b"\n")) == records
+    starts = _record_lines(data) if header and not one_per_line else None
+
+    def line_of(record: int) -> int:  # 0-based record, the header included
+        return int(starts[record]) if starts is not None and record < len(starts) else record + 1
+
     if invalid:
         number, expected, actual, text = invalid[0]
+        number = line_of(number - 1) if number is not None else None
         text = text.replace("\x1f", "::")
+        hint = "; is a quote not closed?" if header and text.count('"') % 2 else ""
         text = text if len(text) <= 80 else text[:77] + "..."
         raise DataError(f"{path} line {number}: expected {expected} fields, found {actual}: "
-                        f"{text!r}{_more(len(invalid) - 1)}")
-    result = _drop_blank_rows(_Table(path, table, np.arange(table.num_rows, dtype=np.int64)
-                                     + (2 if header else 1)), columns)
+                        f"{text!r}{hint}{_more(len(invalid) - 1)}")
+    lines = np.arange(table.num_rows, dtype=np.int64) + (2 if header else 1)
+    if starts is not None and len(starts) > table.num_rows:
+        lines = starts[1:table.num_rows + 1]
+    result = _drop_blank_rows(_Table(path, table, lines), columns)
+    result.spans_lines = starts is not None
+    result.odd_quotes = result.spans_lines and data.count(b'"') % 2 == 1
     if require_rows and not len(result):
         raise DataError(f"{path}: the file has no data rows.")
     return result
+
+
+def _record_lines(data: bytes) -> np.ndarray | None:
+    """The physical line (1-based) on which each CSV record starts, when a quoted field
+    spans lines; None when every record is one line (then record ``k`` is line ``k + 1``).
+
+    A line break ends a record when an even number of ``"`` precede it (escaped quotes
+    come in pairs, so the parity holds).
+    """
+    if b'"' not in data:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == ord('"'))
+    newlines = np.flatnonzero(buf == ord("\n"))
+    ends = np.searchsorted(quotes, newlines) % 2 == 0
+    if ends.all():
+        return None
+    return np.concatenate(([1], np.flatnonzero(ends) + 2)).astype(np.int64)
 
 
 def _more(count: int) -> str:
@@ -569,7 +689,7 @@ def _unique_ids(table: _Table, column: str) -> np.ndarray:
     if len(dup):
         value = ids[dup[0]]
         first = table.lines[np.flatnonzero(ids == value)[0]]
-        table.fail(dup, lambda _: f"duplicate {column} {value} (first on line {first})")
+        table.fail(dup, lambda _: f"duplicate {column} {value} (first on {table.unit} {first})")
     return ids
 
 
@@ -606,7 +726,17 @@ def _empty_tags() -> pd.DataFrame:
                          "tag": pd.Series(dtype="str"), "timestamp": pd.Series(dtype="int64")})
 
 
-_Frames = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]
+class _Frames(NamedTuple):
+    """What a layout reader returns."""
+
+    movies: pd.DataFrame
+    ratings: pd.DataFrame
+    tags: pd.DataFrame
+    links: pd.DataFrame | None
+    implicit: bool = False
+    warnings: tuple[str, ...] = ()
+
+
 _Reader = Callable[[Path, _Fingerprint, Callable[[str], None]], _Frames]
 
 
@@ -643,7 +773,7 @@ def _read_latest(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) ->
             tmdb_ids[given] = sub.ints("tmdbId")
         links = pd.DataFrame({"movie_id": link_ids, "imdb_id": _str_series(lt.text("imdbId")).to_numpy(),
                               "tmdb_id": tmdb_ids}).astype({"imdb_id": "str"})
-    return movies, ratings, tags, links
+    return _Frames(movies, ratings, tags, links)
 
 
 def _read_1m(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> _Frames:
@@ -658,7 +788,8 @@ def _read_1m(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> _Fr
     cols = ("UserID", "MovieID", "Rating", "Timestamp")
     rt = _read_table(folder / "ratings.dat", cols, fp, header=False, delimiter="::",
                      encoding="latin-1")
-    return movies, _ratings_frame(rt, cols, movie_ids, "movies.dat", _STAR_SCALE), _empty_tags(), None
+    return _Frames(movies, _ratings_frame(rt, cols, movie_ids, "movies.dat", _STAR_SCALE),
+                   _empty_tags(), None)
 
 
 def _read_100k(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> _Frames:
@@ -681,29 +812,320 @@ def _read_100k(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> _
     step("u.data")
     cols = ("user id", "item id", "rating", "timestamp")
     rt = _read_table(folder / "u.data", cols, fp, header=False, delimiter="\t")
-    return movies, _ratings_frame(rt, cols, movie_ids, "u.item", _STAR_SCALE), _empty_tags(), None
+    return _Frames(movies, _ratings_frame(rt, cols, movie_ids, "u.item", _STAR_SCALE),
+                   _empty_tags(), None)
+
+
+# --------------------------------------------------------------------------- your own catalogue
+
+IMPLICIT_RATING = 4.0
+"""The rating an interaction without one counts as: a "like" (``evaluate.LIKED_RATING``),
+confidence ``1 + 2·(4 − 3.5) = 2`` in ALS (see :mod:`recsys.cf`)."""
+ITEM_COLUMNS = ("item_id", "title", "year", "categories", "description", "tags", "people",
+                "popularity")
+INTERACTION_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+_ITEM_SCALE = (0.0, 5.0)
+_MAX_YEAR = 9999
+
+
+def _single(folder: Path, stem: str) -> Path:
+    """``<stem>.csv`` or ``<stem>.parquet`` in ``folder``; both at once is ambiguous."""
+    found = [folder / f"{stem}{ext}" for ext in (".csv", ".parquet") if (folder / f"{stem}{ext}").is_file()]
+    if len(found) > 1:
+        raise DataError(f"{folder}: holds both {stem}.csv and {stem}.parquet; keep one of them.")
+    if not found:
+        raise DataError(f"{folder / (stem + '.csv')}: file not found.")
+    return found[0]
+
+
+def _csv_columns(path: Path) -> list[str]:
+    """The header fields of the CSV file ``path`` ([] when it cannot tell; reading reports why)."""
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError:
+        return []
+    try:
+        text = first.rstrip(b"\r\n").decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{path} line 1: the header is not valid UTF-8 text.") from None
+    return next(csv.reader([text]), [])
+
+
+def _read_any(path: Path, required: Sequence[str], optional: Sequence[str], fp: _Fingerprint) -> _Table:
+    """``required`` and the present ``optional`` columns of a CSV or Parquet file."""
+    if path.suffix == ".parquet":
+        return _read_parquet(path, required, optional, fp)
+    names = _csv_columns(path)
+    return _read_table(path, [*required, *(c for c in optional if c in names)], fp)
+
+
+def _read_parquet(path: Path, required: Sequence[str], optional: Sequence[str],
+                  fp: _Fingerprint) -> _Table:
+    """Read a Parquet file whole (typed columns; rows numbered from 1)."""
+    import pyarrow.parquet as pq
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    fp.add(path.name, raw)
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(raw))  # type: ignore[arg-type]
+        names = parquet.schema_arrow.names
+        missing = [c for c in required if c not in names]
+        if missing:
+            raise DataError(f'{path}: missing column "{missing[0]}" (found: {", ".join(names)}).')
+        table = parquet.read(columns=[*required, *(c for c in optional if c in names)])
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({exc}); it may be truncated or "
+                        f"not Parquet at all.") from None
+    if not table.num_rows:
+        raise DataError(f"{path}: the file has no data rows.")
+    return _Table(path, table, np.arange(1, table.num_rows + 1, dtype=np.int64), unit="row")
+
+
+def _clean_text(table: _Table, column: str) -> pd.Series:
+    """``column`` with surrounding white space removed ("" where empty or absent)."""
+    if column not in table.table.column_names:
+        return pd.Series([""] * len(table), dtype="str")
+    return _str_series(pc.utf8_trim_whitespace(table.text(column)))
+
+
+def _pipe_list(table: _Table, column: str) -> list[str]:
+    """Per row: the ``|``-separated values of ``column``, trimmed, empty and repeated ones
+    dropped, joined again by ``|``."""
+    out = []
+    for value in _clean_text(table, column).tolist():
+        parts = (p.strip() for p in value.split("|")) if value else ()
+        out.append("|".join(dict.fromkeys(p for p in parts if p)))
+    return out
+
+
+def _optional_numbers(table: _Table, column: str, *, integer: bool) -> np.ndarray:
+    """``column`` as float64 with NaN where it is empty (or absent); surrounding spaces are
+    ignored, and with ``integer`` a whole number may be written "1999.0" (as pandas does for
+    a column with gaps)."""
+    values = np.full(len(table), np.nan)
+    if column not in table.table.column_names:
+        return values
+    col = table.table.column(column)
+    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+        col = pc.utf8_trim_whitespace(table.text(column))
+    numbers = _Table(table.path, pa.table({column: col}), table.lines, table.unit)
+    given = np.flatnonzero(pc.invert(pc.equal(numbers.text(column), _EMPTY))
+                           .to_numpy(zero_copy_only=False))
+    if len(given):
+        sub = numbers.take(given)
+        found = sub.floats(column)
+        if integer:
+            fraction = np.flatnonzero(found != np.round(found))
+            if len(fraction):
+                sub.fail(fraction, lambda i: f"{column} {found[i]:g} is not a whole number")
+        values[given] = found
+    return values
+
+
+def _check_line_breaks(table: _Table, multi_line: Sequence[str] = ()) -> None:
+    """Only ``multi_line`` columns may hold line breaks (quoted CSV fields spanning lines);
+    anywhere else, or running to the end of a file whose quotes do not pair up, a line
+    break means a quote was not closed and later rows were swallowed."""
+    if not table.spans_lines:
+        return
+    for name in table.table.column_names:
+        col = table.table.column(name)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        rows = np.flatnonzero(pc.fill_null(pc.match_substring(col, "\n"), False)
+                              .to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        if name not in multi_line:
+            table.fail(rows, lambda _: f"{name} spans several lines; is a quote not closed?")
+        if table.odd_quotes and rows[-1] == len(table) - 1:
+            table.fail(rows[-1:], lambda _: f"{name} runs to the end of the file; is a quote "
+                                            f"not closed?")
+        swallowed = np.flatnonzero(pc.match_substring_regex(col.take(rows), r"\n-?\d+,")
+                                   .to_numpy(zero_copy_only=False))
+        if len(swallowed):
+            table.fail(rows[swallowed], lambda _: f"{name} holds a line that looks like a row "
+                                                  f"(a line break, then '<id>,'); is a quote "
+                                                  f"not closed?")
+
+
+def _compose_titles(table: _Table, titles: pd.Series, years: np.ndarray) -> list[str]:
+    """MovieLens-style titles: "Title (1999)" when a year is given and the title has none.
+
+    A title ending in a different year than its ``year`` column is an error.
+    """
+    from recsys.titles import parse_movielens_title
+
+    out = titles.tolist()
+    for i in np.flatnonzero(~np.isnan(years)):
+        year = int(years[i])
+        own = parse_movielens_title(out[i]).year
+        if own is None:
+            out[i] = f"{out[i]} ({year})"
+        elif own != year:
+            table.fail(np.array([i]), lambda _: f"year {year} contradicts the year {own} at the end "
+                                                f"of the title {out[i]!r}")
+    return out
+
+
+def _try_int64(col: pa.ChunkedArray[Any]) -> np.ndarray | None:
+    """``col`` as int64 when every value is a plain integer, else None (the slow path decides)."""
+    try:
+        return np.asarray(col.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _user_ids(table: _Table) -> np.ndarray:
+    """Integer user ids as they are; any other non-empty text is numbered 1… in sorted order."""
+    typed = table.table.column("user_id")
+    if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
+        return table.ints("user_id")
+    fast = _try_int64(table.text("user_id"))
+    if fast is not None:
+        return fast
+    text = pc.utf8_trim_whitespace(table.text("user_id"))
+    empty = np.flatnonzero(pc.equal(text, _EMPTY).to_numpy(zero_copy_only=False))
+    if len(empty):
+        table.fail(empty, lambda _: "user_id is empty")
+    if pc.all(pc.match_substring_regex(text, _INT)).as_py():
+        return np.asarray(text.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    codes, _ = pd.factorize(_str_series(text), sort=True)
+    return (codes + 1).astype(np.int64)
+
+
+def _timestamps(table: _Table) -> np.ndarray:
+    """Unix seconds: integers, Parquet timestamps or ISO 8601 text ("2024-05-01T12:00:00Z")."""
+    typed = table.table.column("timestamp")
+    if pa.types.is_timestamp(typed.type) or pa.types.is_date(typed.type):
+        if typed.null_count:
+            table.fail(np.flatnonzero(typed.is_null().to_numpy(zero_copy_only=False)),
+                       lambda _: "timestamp is empty")
+        seconds = pc.cast(pc.cast(typed, pa.timestamp("s")), pa.int64())
+        return np.asarray(seconds.to_numpy(), dtype=np.int64)
+    if pa.types.is_integer(typed.type):
+        return table.ints("timestamp")
+    if pa.types.is_floating(typed.type):  # fractional seconds are dropped
+        return np.floor(table.floats("timestamp")).astype(np.int64)
+    fast = _try_int64(table.text("timestamp"))
+    if fast is not None:
+        return fast
+    text = pc.utf8_trim_whitespace(table.text("timestamp"))
+    numeric = pc.match_substring_regex(text, _INT).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(table), dtype=np.int64)
+    if numeric.any():
+        out[numeric] = table.take(np.flatnonzero(numeric)).ints("timestamp")
+    other = np.flatnonzero(~numeric)
+    if len(other):
+        values = _str_series(text.take(other))
+        parsed = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+        bad = np.flatnonzero(parsed.isna().to_numpy())
+        if len(bad):
+            shown = values.iloc[int(bad[0])]
+            table.fail(other[bad], lambda _: "timestamp is empty" if not shown else
+                       f"timestamp {shown!r} is neither Unix seconds nor an ISO 8601 date")
+        out[other] = (parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    return out
+
+
+def _read_items(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> _Frames:
+    """Your own catalogue: items.csv|parquet + interactions.csv|parquet (module docstring)."""
+    fp.add("layout", b"items/1")  # bump when this normalisation changes
+    items_path, inter_path = _single(folder, "items"), _single(folder, "interactions")
+    step(items_path.name)
+    it = _read_any(items_path, ITEM_COLUMNS[:2], ITEM_COLUMNS[2:], fp)
+    _check_line_breaks(it, multi_line=("description",))
+    item_ids = _unique_ids(it, "item_id")
+    titles = _clean_text(it, "title")
+    empty = np.flatnonzero((titles == "").to_numpy())
+    if len(empty):
+        it.fail(empty, lambda _: "title is empty")
+    years = _optional_numbers(it, "year", integer=True)
+    bad = np.flatnonzero((years < 1) | (years > _MAX_YEAR))
+    if len(bad):
+        it.fail(bad, lambda i: f"year {years[i]:.0f} is not a year (1-{_MAX_YEAR})")
+    popularity = _optional_numbers(it, "popularity", integer=False)
+    bad = np.flatnonzero(popularity < 0)
+    if len(bad):
+        it.fail(bad, lambda i: f"popularity {popularity[i]:g} is negative")
+    categories = [c or "(no genres listed)" for c in _pipe_list(it, "categories")]
+    movies = pd.DataFrame({
+        "movie_id": item_ids, "title": _compose_titles(it, titles, years), "genres": categories,
+        "description": _clean_text(it, "description").to_numpy(), "tags": _pipe_list(it, "tags"),
+        "people": _pipe_list(it, "people"), "popularity": popularity,
+    }).astype({"title": "str", "genres": "str", "description": "str", "tags": "str", "people": "str"})
+
+    step(inter_path.name)
+    rt = _read_any(inter_path, INTERACTION_COLUMNS[:2], INTERACTION_COLUMNS[2:], fp)
+    _check_line_breaks(rt)
+    columns = rt.table.column_names
+    users = _user_ids(rt)
+    items = rt.ints("item_id")
+    implicit = "rating" not in columns
+    if implicit:
+        ratings = np.full(len(rt), IMPLICIT_RATING, dtype=np.float64)
+    else:
+        ratings = rt.floats("rating")
+        low, high = _ITEM_SCALE
+        outside = np.flatnonzero(~((ratings >= low) & (ratings <= high)))
+        if len(outside):
+            rt.fail(outside, lambda i: f"rating {ratings[i]:g} is outside the rating scale "
+                                       f"{low:g}-{high:g} (rescale yours, or leave the column out "
+                                       f"for implicit feedback)")
+    stamps = _timestamps(rt) if "timestamp" in columns else np.zeros(len(rt), dtype=np.int64)
+    known = np.isin(items, item_ids)
+    warnings: list[str] = []
+    if not known.all():
+        unknown = np.flatnonzero(~known)
+        first = f"{rt.unit} {rt.lines[unknown[0]]}: item_id {items[unknown[0]]}"
+        if len(unknown) == len(rt):
+            raise DataError(f"{inter_path}: none of its {len(rt)} interactions has an item_id "
+                            f"that is in {items_path.name} (first: {first}); is it the right file?")
+        warnings.append(f"{inter_path}: skipped {len(unknown)} of {len(rt)} interactions whose "
+                        f"item_id is not in {items_path.name} (first: {first}).")
+        logger.warning("%s", warnings[-1])
+    frame = pd.DataFrame({"user_id": users, "movie_id": items, "rating": ratings.astype(np.float32),
+                          "timestamp": stamps})
+    if warnings:
+        frame = frame[known].reset_index(drop=True)
+    return _Frames(movies, frame, _empty_tags(), None, implicit=implicit, warnings=tuple(warnings))
 
 
 @dataclass(frozen=True)
 class _Layout:
+    """A folder layout; a file name may list alternatives ("items.csv|items.parquet")."""
+
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
     reader: _Reader
+    domain: str = "movies"
 
 
 _LAYOUTS = (
     _Layout("ml-latest", ("movies.csv", "ratings.csv"), ("tags.csv", "links.csv"), _read_latest),
     _Layout("ml-1m", ("movies.dat", "ratings.dat"), (), _read_1m),
     _Layout("ml-100k", ("u.item", "u.data"), (), _read_100k),
+    _Layout("items", ("items.csv|items.parquet", "interactions.csv|interactions.parquet"), (),
+            _read_items, domain="items"),
 )
 _EXPECTED = ("expected movies.csv and ratings.csv (ml-latest, ml-25m), movies.dat and "
-             "ratings.dat (ml-1m), or u.item and u.data (ml-100k)")
+             "ratings.dat (ml-1m), u.item and u.data (ml-100k), or items.csv and "
+             "interactions.csv (your own catalogue; .parquet works too)")
+
+
+def _present(folder: Path, spec: str) -> list[str]:
+    """The existing files among the alternatives of ``spec``."""
+    return [n for n in spec.split("|") if (folder / n).is_file()]
 
 
 def _complete_layout(folder: Path) -> _Layout | None:
     for layout in _LAYOUTS:
-        if all((folder / name).is_file() for name in layout.required):
+        if all(_present(folder, spec) for spec in layout.required):
             return layout
     return None
 
@@ -715,17 +1137,26 @@ def _detect_layout(folder: Path) -> _Layout:
     if layout is not None:
         return layout
     for layout in _LAYOUTS:
-        present = [n for n in layout.required if (folder / n).exists()]
+        present = [spec for spec in layout.required if _present(folder, spec)]
         if present:
-            missing = [n for n in layout.required if n not in present]
-            raise DataError(f"{folder / missing[0]}: file not found; an {layout.name} folder needs "
-                            f"{' and '.join(layout.required)}.")
+            missing = [spec for spec in layout.required if spec not in present]
+            needs = " and ".join(spec.split("|")[0] for spec in layout.required)
+            raise DataError(f"{folder / missing[0].split('|')[0]}: file not found; an "
+                            f"{layout.name} folder needs {needs}.")
     raise DataError(f"{folder}: no MovieLens data found; {_EXPECTED}.")
+
+
+def _repeated_pairs(ratings: pd.DataFrame) -> int:
+    """How many rows repeat an earlier (user, movie) pair (one sorted int64 key per row)."""
+    users, _ = pd.factorize(ratings["user_id"].to_numpy())
+    movies, distinct = pd.factorize(ratings["movie_id"].to_numpy())
+    key = np.sort(users.astype(np.int64) * max(len(distinct), 1) + movies)
+    return int(np.count_nonzero(key[1:] == key[:-1]))
 
 
 def _read_dir(folder: Path, name: str, progress: Progress | None) -> RawData:
     layout = _detect_layout(folder)
-    files = [n for n in (*layout.required, *layout.optional) if (folder / n).is_file()]
+    files = [n for spec in (*layout.required, *layout.optional) for n in _present(folder, spec)]
     sizes = {n: (folder / n).stat().st_size for n in files}
     total = max(1, sum(sizes.values()))
     done = 0
@@ -736,12 +1167,16 @@ def _read_dir(folder: Path, name: str, progress: Progress | None) -> RawData:
         done += sizes.get(file_name, 0)
 
     fp = _Fingerprint()
-    movies, ratings, tags, links = layout.reader(folder, fp, step)
-    dup = int(ratings.duplicated(["user_id", "movie_id"]).sum())
-    if dup:
-        logger.warning("%s: %d (user, movie) pairs are rated more than once", folder, dup)
-    report(progress, 1.0, f"Read {len(movies)} movies and {len(ratings)} ratings")
-    logger.info("Read %s (%s layout) from %s: %d movies, %d ratings, %d tags", name, layout.name,
-                folder, len(movies), len(ratings), len(tags))
+    frames = layout.reader(folder, fp, step)
+    movies, ratings, tags = frames.movies, frames.ratings, frames.tags
+    if not frames.implicit:
+        dup = _repeated_pairs(ratings)
+        if dup:
+            logger.warning("%s: %d (user, movie) pairs are rated more than once", folder, dup)
+    what = ("movies", "ratings") if layout.domain == "movies" else ("items", "interactions")
+    report(progress, 1.0, f"Read {len(movies)} {what[0]} and {len(ratings)} {what[1]}")
+    logger.info("Read %s (%s layout) from %s: %d %s, %d %s, %d tags", name, layout.name,
+                folder, len(movies), what[0], len(ratings), what[1], len(tags))
     return RawData(name=name, source_dir=folder, movies=movies, ratings=ratings, tags=tags,
-                   links=links, fingerprint=fp.hexdigest())
+                   links=frames.links, fingerprint=fp.hexdigest(), domain=layout.domain,
+                   implicit=frames.implicit, warnings=frames.warnings)
