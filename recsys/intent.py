@@ -451,8 +451,9 @@ class BuiltinIntentParser:
         keyword_terms = self._keyword_terms(lowered, genre_terms)
         people_terms = self._people_terms(lowered, masked)
         if self._people_index is not None:
-            people_terms = _merge_terms(people_terms, [
-                _Term(m.start, m.end, m.name) for m in self._people_index.find(masked)])
+            # the knowledge's spelling of a name wins over a user tag's ("Leonardo DiCaprio")
+            people_terms = _merge_terms([_Term(m.start, m.end, m.name)
+                                         for m in self._people_index.find(masked)], people_terms)
         covered = [(t.start, t.end) for t in genre_terms + keyword_terms + people_terms]
         mask = _negation_mask(masked, lambda start, end: _is_bare_list(start, end, covered, masked))
 

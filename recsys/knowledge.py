@@ -358,11 +358,42 @@ class Knowledge:
         return tuple(dict.fromkeys(names))[:limit]
 
     @classmethod
+    def from_catalogue(cls, catalogue: Catalogue) -> Knowledge:
+        """The knowledge a generic catalogue carries itself (``description``, ``people`` and
+        ``popularity`` columns of ``items``): descriptions as plot text, people as cast (in
+        the given order), popularity as the vote signal. Empty when it carries none."""
+        n = len(catalogue)
+        descriptions = tuple(catalogue.descriptions) if len(catalogue.descriptions) == n else ("",) * n
+        people = tuple(catalogue.people) if len(catalogue.people) == n else ((),) * n
+        popularity = catalogue.popularity
+        votes = np.zeros(n, dtype=np.float32) if popularity is None else \
+            np.nan_to_num(np.asarray(popularity, dtype=np.float32), nan=0.0).clip(min=0)
+        if not any(descriptions) and not any(people) and not votes.any():
+            return cls.empty(n)
+        votes.flags.writeable = False
+        none: tuple[tuple[str, ...], ...] = ((),) * n
+        coverage = {"overview": sum(bool(x) for x in descriptions) / n,
+                    "cast": sum(bool(x) for x in people) / n, "popularity": float((votes > 0).mean())}
+        return cls(f"the catalogue's own items file ({catalogue.name})", descriptions, none, people, none,
+                   votes, ("",) * n, ("",) * n, coverage)
+
+    @classmethod
     def empty(cls, n_items: int) -> Knowledge:
         """No knowledge: every field empty."""
         blank = ("",) * n_items
         none: tuple[tuple[str, ...], ...] = ((),) * n_items
         return cls("", blank, none, none, none, np.zeros(n_items, dtype=np.float32), blank, blank)
+
+
+TMDB_IMAGE_BASE = "https://image.tmdb.org/t/p/w342"
+
+
+def poster_url(path: str) -> str:
+    """The TMDB image URL of a ``poster_path`` (``"/abc.jpg"``); ``""`` when there is none."""
+    path = path.strip()
+    if path.startswith("https://"):
+        return path
+    return f"{TMDB_IMAGE_BASE}{path}" if re.fullmatch(r"/[\w.\-]+", path) else ""
 
 
 def knowledge_source(cache_dir: Path | None = None) -> Path | None:

@@ -74,6 +74,8 @@ GENRE_TERMS_EU: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("Documentary",)),
     (r"policiers?|policiac[ao]s?|krimis?|gialli|giallo", ("Crime",), ("Crime",)),
     (r"guerre|de guerra|kriegsfilme?|di guerra", ("War",), ("War",)),
+    (r"en famille|en familia|para (?:la )?familia|pour (?:la )?famille|f[üu]r die familie|per famiglie|"
+     r"enfants|niños|kinder(?:filme?)?|bambini", ("Children",), ("Children",)),
     (r"drames?|dramas?|drammatic[oi]", ("Drama",), ("Drama",)),
 ]
 

@@ -50,13 +50,13 @@ class RelevanceConfig:
     genre_weight: float = 0.10      #: w_g: bonus for matching the liked genres
     keyword_weight: float = 0.10    #: w_k: bonus for carrying the requested keywords as tags
     disliked_genre_penalty: float = 1.0   #: w_d
-    disliked_keyword_penalty: float = 0.10  #: w_x
+    disliked_keyword_penalty: float = 0.50  #: w_x: "nothing with dinosaurs" means none
     era_penalty: float = 0.15       #: w_e: full penalty ten years outside the era
     disliked_title_penalty: float = 0.10  #: w_n
     feedback_weight: float = 0.15   #: w_f: genres the user reacted to (👍 lift, 👎 push down)
-    people_weight: float = 0.30     #: w_p: films the named people directed or star in
-    disliked_people_penalty: float = 0.30  #: w_q: films of people the user does not want
-    lexical_weight: float = 0.10    #: w_l: plot words matched in keywords / overview / tags
+    people_weight: float = 1.0      #: w_p: films the named people directed or star in
+    disliked_people_penalty: float = 1.0   #: w_q: films of people the user does not want
+    lexical_weight: float = 0.20    #: w_l: plot words matched in keywords / overview / tags
     candidates: int = 200           #: N: size of the LLM candidate set
 
 
@@ -203,11 +203,22 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
 def _keyword_items(catalogue: Catalogue, knowledge: KnowledgeIndex | None, keyword: str
                    ) -> np.ndarray | None:
     """Items tagged ``keyword`` by users or carrying it as a plot keyword (knowledge)."""
-    tagged = catalogue.tag_index.get(keyword)
-    plot = knowledge.keyword_items(keyword) if knowledge is not None else None
-    if tagged is None or plot is None:
-        return tagged if plot is None else plot
-    return np.union1d(tagged, plot)
+    found = [items for form in _forms(keyword)
+             for items in (catalogue.tag_index.get(form),
+                           knowledge.keyword_items(form) if knowledge is not None else None)
+             if items is not None]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+
+
+def _forms(keyword: str) -> tuple[str, ...]:
+    """The keyword and its singular / plural ("dinosaurs" also finds "dinosaur")."""
+    if keyword.endswith("ies") and len(keyword) > 4:
+        return keyword, keyword[:-3] + "y"
+    if keyword.endswith("s") and not keyword.endswith("ss") and len(keyword) > 3:
+        return keyword, keyword[:-1]
+    return keyword, keyword + "s"
 
 
 def top_indices(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) -> np.ndarray:

@@ -39,7 +39,7 @@ from recsys.data import DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, load_d
 from recsys.embed import ItemIndex, TextEncoder, load_item_index
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
 from recsys.knowledge import (Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source,
-                              load_knowledge, tokens)
+                              load_knowledge, poster_url, tokens)
 from recsys.llm_scores import RelevanceConfig, RelevanceScores, score_relevance, top_indices
 from recsys.progress import Progress, report, scaled
 from recsys.splits import split_users
@@ -66,7 +66,9 @@ class PipelineConfig:
     liked_confidence: float = 6.0       #: c_liked (👍)
     disliked_confidence: float = 4.0    #: c_disliked (👎, disliked titles; enters as −c)
     weights: BlendWeights = BlendWeights()
-    prior_votes_weight: float = 0.5     #: w_v: share of the prior from the knowledge's vote counts
+    #: w_v: share of the prior from the knowledge's vote counts. 0: on ReDial's training
+    #: requests every w_v > 0 lowered language-only recall (bench/knowledge_ablation.py --grid).
+    prior_votes_weight: float = 0.0
     adapter: AdapterConfig = AdapterConfig()  #: the trained adapter's recipe
     train_adapter: bool = True          #: train the adapter during the first index build
 
@@ -104,6 +106,8 @@ class RecommendedItem:
     cf_rank: int | None
     explanation: str
     reasons: tuple[Reason, ...] = ()
+    people: tuple[str, ...] = ()     #: directors, then lead cast (movie knowledge)
+    poster_url: str = ""             #: the TMDB poster when the knowledge has one
 
     def to_dict(self) -> dict[str, Any]:
         """The ``items[]`` object of the CLI's JSON contract (plus detail fields)."""
@@ -117,6 +121,7 @@ class RecommendedItem:
                               "gamma_b": round(self.contributions[2], 6)},
             "llm_rank": self.llm_rank, "cf_rank": self.cf_rank,
             "raw": {"r": round(self.r_raw, 6), "s": round(self.s_raw, 6), "b": round(self.b_raw, 6)},
+            "people": list(self.people), "poster_url": self.poster_url or None,
         }
 
 
@@ -464,6 +469,7 @@ class Recommender:
         merged = self.cf.merged(result.seeds)
         contrib = self.cf.contributions(merged, top) if merged else None
         context = _ReasonContext.of(result)
+        know = self.knowledge.knowledge if self.knowledge is not None else None
         items = []
         for n, i in enumerate(top):
             i = int(i)
@@ -478,7 +484,8 @@ class Recommender:
                 b=float(result.b_hat[i]), r_raw=float(result.relevance.r[i]), s_raw=float(result.s[i]),
                 b_raw=float(self.baseline[i]), contributions=parts, llm_rank=llm_rank.get(i),
                 cf_rank=cf_rank.get(i), explanation="; ".join(r.text for r in reasons[:3]),
-                reasons=tuple(reasons)))
+                reasons=tuple(reasons), people=know.people_of(i) if know else (),
+                poster_url=poster_url(know.posters[i]) if know else ""))
         return tuple(items)
 
     def _reasons(self, result: Recommendation, context: _ReasonContext, i: int,
@@ -519,7 +526,9 @@ class Recommender:
         matched = [g for g in intent.liked_genres if g in cat.genres[i]]
         if matched:
             reasons.append(Reason("genre", f"{', '.join(matched)} as asked", alpha_r * 0.9))
-        hits = [kw for kw, items in context.keyword_items.items() if i in items]
+        named_people = {p.lower() for p in intent.people}
+        hits = [kw for kw, items in context.keyword_items.items()
+                if i in items and kw.lower() not in named_people]
         if hits:
             reasons.append(Reason("keyword", "tagged " + ", ".join(f"“{h}”" for h in hits[:3]),
                                   alpha_r * 0.8))
@@ -578,6 +587,8 @@ def load_movie_knowledge(catalogue: Catalogue, cache_dir: Path | None = None, *,
     network answers; offline, or when the fetch fails, the pipeline runs without it (warning).
     """
     path = knowledge_source(cache_dir)
+    if path is None and catalogue.domain != "movies":
+        return Knowledge.from_catalogue(catalogue)       # a generic catalogue's own columns
     if path is None and fetch and cache_dir is not None and links is not None and len(links):  # type: ignore[arg-type]
         path = _fetch_knowledge(links, cache_dir, progress)
     try:
