@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recsys.cachefile import load_npz, save_npz
 from recsys.catalogue import Catalogue
 from recsys.progress import Progress, report
 from recsys.text import GENRE_DESCRIPTIONS, TEXT_RECIPE, item_texts
@@ -174,29 +175,22 @@ def load_item_index(catalogue: Catalogue, encoder: TextEncoder, cache_dir: Path,
                     rebuild: bool = False, progress: Progress | None = None) -> ItemIndex:
     """Load the item embeddings from ``cache_dir`` or compute and store them.
 
-    A cache file that is unreadable or of the wrong shape is rebuilt (with a warning).
+    A cache file that is unreadable, truncated, garbled or of the wrong shape is rebuilt
+    (with a warning) and rewritten atomically (:mod:`recsys.cachefile`).
     """
     path = index_path(cache_dir, catalogue, encoder.model_id)
     genre_names = tuple(GENRE_DESCRIPTIONS)
-    if path.exists() and not rebuild:
-        try:
-            with np.load(path) as stored:
-                embeddings = stored["embeddings"]
-                genre_embeddings = stored["genre_embeddings"]
-            if embeddings.shape == (len(catalogue), encoder.dim) and \
-                    genre_embeddings.shape == (len(genre_names), encoder.dim):
-                return _freeze_index(embeddings, genre_names, genre_embeddings, encoder.model_id,
-                                     path.stem)
-            logger.warning("Item index %s has the wrong shape; rebuilding it", path.name)
-        except (OSError, ValueError, KeyError) as exc:
-            logger.warning("Item index %s is unreadable (%s); rebuilding it", path.name, exc)
+    if not rebuild:
+        stored = load_npz(path, {"embeddings": (len(catalogue), encoder.dim),
+                                 "genre_embeddings": (len(genre_names), encoder.dim)},
+                          what="item index")
+        if stored is not None:
+            return _freeze_index(stored["embeddings"], genre_names, stored["genre_embeddings"],
+                                 encoder.model_id, path.stem)
     report(progress, 0.0, f"Encoding {len(catalogue):,} movies with {encoder.model_id}")
     embeddings = encoder.encode(item_texts(catalogue), progress=progress)
     genre_embeddings = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
-    np.savez(tmp, embeddings=embeddings, genre_embeddings=genre_embeddings)
-    os.replace(tmp, path)
+    save_npz(path, embeddings=embeddings, genre_embeddings=genre_embeddings)
     report(progress, 1.0, "Item index ready")
     return _freeze_index(embeddings, genre_names, genre_embeddings, encoder.model_id, path.stem)
 

@@ -254,7 +254,7 @@ class Recommender:
         recommender = cls(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher,
                           config=config)
         adapter_file = recommender.adapter_file(cache)
-        recommender.adapter = load_adapter(adapter_file)
+        recommender.adapter = load_adapter(adapter_file, n_items=len(catalogue), query_dim=encoder.dim)
         if recommender.adapter is None and any(cache.glob(f"adapter-{catalogue.name}-*.npz")):
             logger.warning("No trained adapter matches the current data, encoder and ALS factors "
                            "(older ones are in %s); r is zero-shot until `python -m recsys "
