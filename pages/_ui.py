@@ -38,7 +38,7 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.blend import BlendWeights
+from recsys.blend import BlendWeights, normalise_weights
 from recsys.feedback import LiveSession
 
 logger = logging.getLogger(__name__)
@@ -495,7 +495,8 @@ class PageSession(LiveSession):
         """Follow the sliders, the list length and the auto toggle (a re-blend only)."""
         if sum(weights) <= 0:
             return
-        if (self.weights.as_tuple(), self.k, self.auto) != (tuple(weights), k, auto) or self.result.k != k:
+        wanted = normalise_weights(weights)  # the session's weights are stored normalised
+        if (self.weights.as_tuple(), self.k, self.auto) != (wanted, k, auto) or self.result.k != k:
             self.k = int(k)
             self.set_weights(BlendWeights(*weights), auto=auto)
 

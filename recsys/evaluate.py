@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from recsys.baseline import baseline_prior, random_scores, request_seed
-from recsys.blend import BlendWeights, normalise_on_pool
+from recsys.blend import BlendWeights, normalise_on_pool, normalise_weights
 from recsys.cachefile import load_npz, save_npz
 from recsys.llm_scores import top_indices
 
@@ -407,12 +407,10 @@ class EvalContext:
 
 
 def _weight_tuple(weights: BlendWeights | Sequence[float]) -> tuple[float, float, float]:
+    """``(α, β, γ)`` normalised exactly as the pipeline does (:func:`recsys.blend.normalise_weights`)."""
     if isinstance(weights, BlendWeights):
         return weights.as_tuple()
-    values = tuple(float(v) for v in weights)
-    if len(values) != 3:
-        raise ValueError("weights are three numbers: α, β, γ")
-    return values  # type: ignore[return-value]
+    return normalise_weights(tuple(weights))
 
 
 # ============================================================================ collecting

@@ -30,7 +30,7 @@ import numpy as np
 
 from recsys.adapter import Adapter, adapter_path, load_adapter
 from recsys.baseline import baseline_prior, random_scores
-from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool
+from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool, normalise_weights
 from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
 from recsys.data import DEFAULT_DATASET, default_cache_dir, load_dataset
@@ -507,10 +507,7 @@ class _ReasonContext:
 def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:
     if isinstance(weights, BlendWeights):
         return weights
-    values = tuple(weights)
-    if len(values) != 3:
-        raise ValueError("Weights are three numbers: α, β, γ.")
-    return BlendWeights(*(float(v) for v in values))
+    return BlendWeights(*normalise_weights(tuple(weights)))
 
 
 def _check_k(k: int) -> int:
