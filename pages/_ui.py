@@ -215,6 +215,10 @@ class EngineLoader:
                 self.recommender.recommend(str(prompt["text"]), k=10, explain=False)
         except Exception as exc:  # noqa: BLE001 - warming up is best effort
             logger.info("warm-up skipped: %s", exc)
+        finally:
+            # Only these public prompts stay cached: what users type is never cached across
+            # sessions, so response time tells no one what another user asked.
+            self.recommender.encoder.freeze_query_cache()
 
     def _fail(self, kind: str, message: str) -> None:
         self.error_kind = kind
@@ -336,10 +340,21 @@ def parser_state(rec: Any) -> ParserState:
             return ParserState(choice, rec.builtin_parser, "builtin", "no generative LLM configured", None,
                                "You chose the LLM parser, but no generative LLM is configured, so the built-in "
                                f"rules answer instead. {NOT_CONFIGURED_HELP}")
-        return ParserState(choice, sel.parser, str(sel.backend), str(sel.detail), sel.healthy)
+        return ParserState(choice, _session_parser(rec, sel.parser), str(sel.backend), str(sel.detail), sel.healthy)
     except Exception as exc:  # noqa: BLE001 - a misconfigured LLM must not break the page
         return ParserState(choice, rec.builtin_parser, "builtin", f"generative LLM unavailable ({type(exc).__name__})",
                            False, "The generative LLM could not be set up, so the built-in rules answer instead.")
+
+
+def _session_parser(rec: Any, parser: Any) -> Any:
+    """This session's own copy of an LLM parser (same backend, its own answer cache), so how
+    fast an answer comes never tells one user what another typed; the rules are returned as is."""
+    if parser is rec.builtin_parser or not hasattr(parser, "backend") or not hasattr(parser, "builtin"):
+        return parser
+    mine = st.session_state.get("_llm_parser")
+    if mine is None or mine.backend is not parser.backend or mine.builtin is not parser.builtin:
+        mine = st.session_state["_llm_parser"] = type(parser)(parser.backend, parser.builtin)
+    return mine
 
 
 def builtin_state(rec: Any) -> ParserState:
@@ -391,7 +406,8 @@ def llm_backend() -> Any:
 # --------------------------------------------------------------------------- parsed intents
 
 class IntentStore:
-    """Parsed intents per (engine, parser backend, text), in memory, shared by sessions.
+    """Parsed intents per (engine, parser backend, text), in memory, one store per browser
+    session (a store shared by sessions would answer a text another user typed faster).
 
     Thread-safe LRU. A fallback intent (``fallback_reason`` set) expires after
     :data:`FALLBACK_TTL` seconds so a recovered LLM is asked again; others after an hour.
@@ -429,9 +445,20 @@ class IntentStore:
             self._items.pop(key, None)
 
 
-@st.cache_resource(show_spinner=False)
 def _intent_store() -> IntentStore:
-    return IntentStore()
+    """This browser session's intent store (created on first use)."""
+    store = st.session_state.get("_intent_store")
+    if store is None:
+        store = st.session_state["_intent_store"] = IntentStore(size=32)
+    return store
+
+
+def _session_id() -> str:
+    """An opaque id of this browser session (cache keys; never shown or stored on disk)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
 
 
 def parse_timed(rec: Any, text: str, state: ParserState | None = None, *, fresh: bool = False
@@ -458,9 +485,10 @@ def parse(rec: Any, text: str) -> Any:
 
 @st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
 def _stages(_rec: Any, engine_key: str, text: str, liked: tuple[int, ...], disliked: tuple[int, ...],
-            backend: str, use_adapter: bool, stamp: float, _intent: Any, parse_ms: float) -> Any:
+            backend: str, use_adapter: bool, stamp: float, _intent: Any, parse_ms: float, session: str) -> Any:
     # Default weights; pages call .reblend(weights, k) (no re-encoding, ~1 ms). ``stamp``
-    # renews the entry when the intent store asked the LLM again.
+    # renews the entry when the intent store asked the LLM again; ``session`` keeps one
+    # user's entries from answering another's (no timing side channel).
     result = _rec.recommend(_intent, k=MAX_VIEW, liked=liked, disliked=disliked, use_adapter=use_adapter)
     # recommend() got a parsed intent: book the parse time (measured once) to stage 1.
     result.timings["intent"] = parse_ms + result.timings.get("intent", 0.0)
@@ -470,12 +498,12 @@ def _stages(_rec: Any, engine_key: str, text: str, liked: tuple[int, ...], disli
 
 def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int, ...] = (), *,
            use_adapter: bool = True, state: ParserState | None = None) -> Any:
-    """Every stage of one request without reactions (shared, read-only; in memory only),
+    """Every stage of one request without reactions (this session's, read-only; in memory only),
     parsed by ``state`` (default: the session's parser choice)."""
     state = state or parser_state(rec)
     intent, ms, stamp = parse_timed(rec, text, state)
     return _stages(rec, engine_key(rec), text, tuple(sorted(liked)), tuple(sorted(disliked)), state.backend,
-                   bool(use_adapter), stamp, intent, ms)
+                   bool(use_adapter), stamp, intent, ms, _session_id())
 
 
 # --------------------------------------------------------------------------- live sessions

@@ -18,7 +18,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,41 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODEL_ENV = "RECSYS_EMBED_MODEL"
 _QUERY_CACHE_SIZE = 2048
+
+
+THREADS_ENV = "RECSYS_TORCH_THREADS"
+
+
+def request_threads() -> int:
+    """Torch intra-op threads for encoding requests: ``$RECSYS_TORCH_THREADS``, default 1.
+
+    Measured on 2 shared cores (``bench/encode_threads.py``, load average ≈ 8.5): one query
+    encode took p50 / p95 21.6 / 23.6 ms with 1 thread and 59.8 / 451 ms with torch's default
+    of one thread per core, which spin-waits for cores other processes hold. A server answers
+    several users at once from its own threads, so one thread per encode is the default.
+    """
+    try:
+        value = int(os.environ.get(THREADS_ENV, "") or 1)
+    except ValueError:
+        logger.warning("%s must be a whole number; using 1", THREADS_ENV)
+        return 1
+    return max(1, value)
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)``, then restore the previous value.
+
+    For one-off bulk work before any request is served (encoding the catalogue); the
+    setting is process-wide, so never use it around request encodes."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class EncoderUnavailableError(RuntimeError):
@@ -88,7 +124,9 @@ class TextEncoder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
+            import torch
 
+            torch.set_num_threads(request_threads())  # see request_threads(): measured, deliberate
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:
             raise EncoderUnavailableError(
@@ -101,6 +139,13 @@ class TextEncoder:
                        else self._model.get_sentence_embedding_dimension())
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._cache_frozen = False
+
+    def freeze_query_cache(self) -> None:
+        """From now on only *read* the query cache: texts cached so far (e.g. the public example
+        prompts) stay fast, new texts are never added. A server shared by several users calls
+        this so that a fast answer never reveals that someone else typed the same text."""
+        self._cache_frozen = True
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: Progress | None = None) -> np.ndarray:
@@ -123,7 +168,8 @@ class TextEncoder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One unit vector for ``text`` (cached; the returned array is read-only)."""
+        """One unit vector for ``text`` (cached unless :meth:`freeze_query_cache` was called;
+        the returned array is read-only)."""
         with self._lock:
             hit = self._queries.get(text)
             if hit is not None:
@@ -132,6 +178,8 @@ class TextEncoder:
         vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=False)[0].astype(np.float32)
         vector.flags.writeable = False
+        if self._cache_frozen:
+            return vector
         with self._lock:
             self._queries[text] = vector
             if len(self._queries) > _QUERY_CACHE_SIZE:
@@ -188,8 +236,9 @@ def load_item_index(catalogue: Catalogue, encoder: TextEncoder, cache_dir: Path,
             return _freeze_index(stored["embeddings"], genre_names, stored["genre_embeddings"],
                                  encoder.model_id, path.stem)
     report(progress, 0.0, f"Encoding {len(catalogue):,} movies with {encoder.model_id}")
-    embeddings = encoder.encode(item_texts(catalogue), progress=progress)
-    genre_embeddings = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
+    with torch_threads(os.cpu_count() or 1):  # once, before any request: use every core
+        embeddings = encoder.encode(item_texts(catalogue), progress=progress)
+        genre_embeddings = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
     save_npz(path, embeddings=embeddings, genre_embeddings=genre_embeddings)
     report(progress, 1.0, "Item index ready")
     return _freeze_index(embeddings, genre_names, genre_embeddings, encoder.model_id, path.stem)
