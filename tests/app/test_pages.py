@@ -535,3 +535,22 @@ def test_a_text_another_session_typed_is_not_answered_from_its_caches(new_app, m
     second = _ask(new_app(), secret)            # another browser session, same text
     assert card_ids(second) == card_ids(first)
     assert any("lighthouse" in t for t in encoded), "the second session was served from the first one's caches"
+
+
+@requires_data
+def test_the_app_starts_from_a_damaged_cache(new_app, monkeypatch, tmp_path: Path) -> None:
+    import shutil
+
+    source = Path(os.environ.get("RECSYS_CACHE_DIR") or Path.home() / ".cache" / "recsys")
+    if not any(source.glob("items-*.npz")):
+        pytest.skip("needs the warm item index cache (python -m recsys index)")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for path in (*source.glob("items-*.npz"), *source.glob("als-*.npz")):
+        shutil.copy(path, cache / path.name)
+    for path in cache.glob("als-*.npz"):
+        with path.open("r+b") as handle:
+            handle.truncate(600_000)
+    monkeypatch.setenv("RECSYS_CACHE_DIR", str(cache))   # a new engine for these settings
+    at = _ask(new_app(), "90s sci-fi")
+    assert not at.error and len(card_ids(at)) == 10
