@@ -29,11 +29,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def _texts(n: int, salt: str) -> list[str]:
+    """``n`` distinct short requests (``salt`` keeps configurations from sharing texts)."""
     genres = ["sci-fi", "comedy", "horror", "western", "romance", "war", "crime", "musical"]
     return [f"a {genres[i % 8]} movie from the {1950 + (i * 7) % 70}s, {salt} take {i}" for i in range(n)]
 
 
 def _sequential(model, texts: list[str]) -> list[float]:
+    """ms per single-text encode, one after another."""
     times = []
     for text in texts:
         t0 = time.perf_counter()
@@ -43,6 +45,8 @@ def _sequential(model, texts: list[str]) -> list[float]:
 
 
 def _concurrent(model, users: int, texts: list[str], lock: threading.Lock | None) -> tuple[list[float], float]:
+    """ms per encode with ``users`` threads encoding at once (optionally one at a time under
+    ``lock``), and the wall time in seconds."""
     times: list[float] = []
     guard = threading.Lock()
 

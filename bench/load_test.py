@@ -82,6 +82,7 @@ def _ms(text: str) -> float:
 
 
 def _pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank; NaN when empty)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
@@ -143,6 +144,8 @@ async def _user(browser, url: str, text: str, ready: list[int], start: asyncio.E
 
 async def _run(url: str, users: int, rounds: int, timeout: float
                ) -> tuple[list[float], list[float], dict, list[dict[str, float]]]:
+    """``rounds`` rounds of ``users`` simultaneous users: (seconds to the list, seconds to
+    idle, health-check stats, server-side stage ms per request)."""
     from playwright.async_api import async_playwright
 
     listed, idle, stages = [], [], []

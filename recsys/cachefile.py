@@ -96,6 +96,8 @@ def load_npz(path: Path, expected: Mapping[str, Shape | None], *, what: str = "c
 
 
 def _check(name: str, array: np.ndarray, shape: Shape | None) -> None:
+    """Raise :class:`_Invalid` unless ``array`` is numeric (or text), has ``shape`` and, if
+    floating point, only finite values."""
     if array.dtype.kind not in "biuf" and array.dtype.kind != "U":
         raise _Invalid(f"{name!r} has dtype {array.dtype}")
     if shape is not None:
