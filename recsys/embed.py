@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODEL_ENV = "RECSYS_EMBED_MODEL"
 _QUERY_CACHE_SIZE = 2048
+_THREAD_CACHE_SIZE = 4
 
 
 THREADS_ENV = "RECSYS_TORCH_THREADS"
@@ -140,12 +141,24 @@ class TextEncoder:
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._cache_frozen = False
+        self._thread_cache = threading.local()
 
     def freeze_query_cache(self) -> None:
-        """From now on only *read* the query cache: texts cached so far (e.g. the public example
-        prompts) stay fast, new texts are never added. A server shared by several users calls
-        this so that a fast answer never reveals that someone else typed the same text."""
+        """From now on only *read* the shared query cache: texts cached so far stay fast, new
+        texts are never added (except inside :meth:`public_queries`). A server shared by
+        several users calls this so a fast answer never reveals that someone else typed the
+        same text."""
         self._cache_frozen = True
+
+    @contextmanager
+    def public_queries(self) -> Iterator[None]:
+        """Within the block, texts this thread encodes *are* added to the shared cache even
+        when it is frozen — for public texts only (the app's example prompts)."""
+        self._thread_cache.public = True
+        try:
+            yield
+        finally:
+            self._thread_cache.public = False
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: Progress | None = None) -> np.ndarray:
@@ -168,17 +181,31 @@ class TextEncoder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One unit vector for ``text`` (cached unless :meth:`freeze_query_cache` was called;
-        the returned array is read-only)."""
+        """One unit vector for ``text`` (the returned array is read-only).
+
+        Cached process-wide until :meth:`freeze_query_cache`; after it, new texts are kept
+        only for the calling thread (its last :data:`_THREAD_CACHE_SIZE`), so one request
+        that encodes its text twice (parser and scoring, one script run = one thread)
+        still encodes it once, and no other thread ever gets the hit."""
         with self._lock:
             hit = self._queries.get(text)
             if hit is not None:
                 self._queries.move_to_end(text)
                 return hit
+        mine: OrderedDict[str, np.ndarray] | None = None
+        if self._cache_frozen and not getattr(self._thread_cache, "public", False):
+            mine = getattr(self._thread_cache, "queries", None)
+            if mine is None:
+                mine = self._thread_cache.queries = OrderedDict()
+            if text in mine:
+                return mine[text]
         vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=False)[0].astype(np.float32)
         vector.flags.writeable = False
-        if self._cache_frozen:
+        if mine is not None:
+            mine[text] = vector
+            if len(mine) > _THREAD_CACHE_SIZE:
+                mine.popitem(last=False)
             return vector
         with self._lock:
             self._queries[text] = vector
