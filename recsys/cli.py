@@ -224,6 +224,7 @@ def _recommend(args: argparse.Namespace) -> int:
         _check_text(args.text)
         requests = []
     _check_data(args)
+    _check_llm_configured(args.parser)
     recommender = _load(args, show_progress=sys.stderr.isatty())
     _select_parser(recommender, args.parser)
     if args.batch is None:
@@ -290,9 +291,19 @@ def _check_data(args: argparse.Namespace) -> None:
         raise CLIError(" ".join(str(exc).split()), EXIT_DATA) from None
 
 
+def _check_llm_configured(choice: str) -> None:
+    """``--parser llm`` without a configured model is an error before the model import."""
+    if choice != "llm":
+        return
+    from recsys.llm import NOT_CONFIGURED, LLMSettings
+
+    if not LLMSettings.from_env().configured:
+        raise CLIError(NOT_CONFIGURED, EXIT_DATA)
+
+
 @dataclass(frozen=True)
 class _BadLine:
-    """A batch line that could not be read; answered with ``{"id", "error"}``."""
+    """A batch line that could not be read; answered with ``{"id", "line", "error"}``."""
 
     message: str
 

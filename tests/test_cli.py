@@ -112,12 +112,15 @@ def test_batch_piped_into_head_stops_quietly(tmp_path):
     (["recommend", "comedy", "--alpha", "-1"], "weights"),
     (["recommend", "comedy", "--gamma", "nan"], "weights"),
     (["--data-dir", "/nonexistent/movielens", "recommend", "comedy"], "does not exist"),
+    (["recommend", "comedy", "--parser", "llm"], "RECSYS_LLM_BASE_URL"),
 ])
 def test_input_and_data_errors_come_before_the_model_is_loaded(capsys, monkeypatch, args, fragment):
     def no_model(*_args, **_kwargs):
         raise AssertionError("the slow model load started before the input was validated")
 
     monkeypatch.setattr(cli, "_load", no_model)
+    for name in ("RECSYS_LLM_BASE_URL", "RECSYS_LLM_LOCAL", "RECSYS_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
     status, out, err = run(capsys, *args)
     assert status in (1, 2) and out == "" and fragment in err and err.count("\n") == 1
 
