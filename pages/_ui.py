@@ -38,7 +38,7 @@ from typing import Any
 
 import streamlit as st
 
-from recsys.blend import BlendWeights
+from recsys.blend import BlendWeights, normalise_weights
 from recsys.feedback import LiveSession
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,11 @@ class EngineLoader:
         from recsys.pipeline import Recommender
 
         try:
-            self.recommender = Recommender.load(progress=self._progress)
+            recommender = Recommender.load(progress=self._progress)
+            # What users type is never cached across sessions (frozen before any session can
+            # use the engine): response time tells no one what another user asked.
+            recommender.encoder.freeze_query_cache()
+            self.recommender = recommender
             # One line in the server log per load: the speed bench checks it appears once.
             print(f"recsys-app: engine loaded in {time.perf_counter() - self.started:.1f} s",
                   file=sys.stderr, flush=True)
@@ -211,8 +215,9 @@ class EngineLoader:
         the first real request and the Compare page's coverage answer quickly."""
         try:
             prompts = json.loads((ASSETS / "example_prompts.json").read_text(encoding="utf-8"))
-            for prompt in prompts[:12]:
-                self.recommender.recommend(str(prompt["text"]), k=10, explain=False)
+            with self.recommender.encoder.public_queries():   # public texts: cached for everyone
+                for prompt in prompts[:12]:
+                    self.recommender.recommend(str(prompt["text"]), k=10, explain=False)
         except Exception as exc:  # noqa: BLE001 - warming up is best effort
             logger.info("warm-up skipped: %s", exc)
 
@@ -336,10 +341,21 @@ def parser_state(rec: Any) -> ParserState:
             return ParserState(choice, rec.builtin_parser, "builtin", "no generative LLM configured", None,
                                "You chose the LLM parser, but no generative LLM is configured, so the built-in "
                                f"rules answer instead. {NOT_CONFIGURED_HELP}")
-        return ParserState(choice, sel.parser, str(sel.backend), str(sel.detail), sel.healthy)
+        return ParserState(choice, _session_parser(rec, sel.parser), str(sel.backend), str(sel.detail), sel.healthy)
     except Exception as exc:  # noqa: BLE001 - a misconfigured LLM must not break the page
         return ParserState(choice, rec.builtin_parser, "builtin", f"generative LLM unavailable ({type(exc).__name__})",
                            False, "The generative LLM could not be set up, so the built-in rules answer instead.")
+
+
+def _session_parser(rec: Any, parser: Any) -> Any:
+    """This session's own copy of an LLM parser (same backend, its own answer cache), so how
+    fast an answer comes never tells one user what another typed; the rules are returned as is."""
+    if parser is rec.builtin_parser or not hasattr(parser, "backend") or not hasattr(parser, "builtin"):
+        return parser
+    mine = st.session_state.get("_llm_parser")
+    if mine is None or mine.backend is not parser.backend or mine.builtin is not parser.builtin:
+        mine = st.session_state["_llm_parser"] = type(parser)(parser.backend, parser.builtin)
+    return mine
 
 
 def builtin_state(rec: Any) -> ParserState:
@@ -391,7 +407,8 @@ def llm_backend() -> Any:
 # --------------------------------------------------------------------------- parsed intents
 
 class IntentStore:
-    """Parsed intents per (engine, parser backend, text), in memory, shared by sessions.
+    """Parsed intents per (engine, parser backend, text), in memory, one store per browser
+    session (a store shared by sessions would answer a text another user typed faster).
 
     Thread-safe LRU. A fallback intent (``fallback_reason`` set) expires after
     :data:`FALLBACK_TTL` seconds so a recovered LLM is asked again; others after an hour.
@@ -429,9 +446,20 @@ class IntentStore:
             self._items.pop(key, None)
 
 
-@st.cache_resource(show_spinner=False)
 def _intent_store() -> IntentStore:
-    return IntentStore()
+    """This browser session's intent store (created on first use)."""
+    store = st.session_state.get("_intent_store")
+    if store is None:
+        store = st.session_state["_intent_store"] = IntentStore(size=32)
+    return store
+
+
+def _session_id() -> str:
+    """An opaque id of this browser session (cache keys; never shown or stored on disk)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
 
 
 def parse_timed(rec: Any, text: str, state: ParserState | None = None, *, fresh: bool = False
@@ -458,9 +486,10 @@ def parse(rec: Any, text: str) -> Any:
 
 @st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
 def _stages(_rec: Any, engine_key: str, text: str, liked: tuple[int, ...], disliked: tuple[int, ...],
-            backend: str, use_adapter: bool, stamp: float, _intent: Any, parse_ms: float) -> Any:
+            backend: str, use_adapter: bool, stamp: float, _intent: Any, parse_ms: float, session: str) -> Any:
     # Default weights; pages call .reblend(weights, k) (no re-encoding, ~1 ms). ``stamp``
-    # renews the entry when the intent store asked the LLM again.
+    # renews the entry when the intent store asked the LLM again; ``session`` keeps one
+    # user's entries from answering another's (no timing side channel).
     result = _rec.recommend(_intent, k=MAX_VIEW, liked=liked, disliked=disliked, use_adapter=use_adapter)
     # recommend() got a parsed intent: book the parse time (measured once) to stage 1.
     result.timings["intent"] = parse_ms + result.timings.get("intent", 0.0)
@@ -470,12 +499,12 @@ def _stages(_rec: Any, engine_key: str, text: str, liked: tuple[int, ...], disli
 
 def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int, ...] = (), *,
            use_adapter: bool = True, state: ParserState | None = None) -> Any:
-    """Every stage of one request without reactions (shared, read-only; in memory only),
+    """Every stage of one request without reactions (this session's, read-only; in memory only),
     parsed by ``state`` (default: the session's parser choice)."""
     state = state or parser_state(rec)
     intent, ms, stamp = parse_timed(rec, text, state)
     return _stages(rec, engine_key(rec), text, tuple(sorted(liked)), tuple(sorted(disliked)), state.backend,
-                   bool(use_adapter), stamp, intent, ms)
+                   bool(use_adapter), stamp, intent, ms, _session_id())
 
 
 # --------------------------------------------------------------------------- live sessions
@@ -495,7 +524,8 @@ class PageSession(LiveSession):
         """Follow the sliders, the list length and the auto toggle (a re-blend only)."""
         if sum(weights) <= 0:
             return
-        if (self.weights.as_tuple(), self.k, self.auto) != (tuple(weights), k, auto) or self.result.k != k:
+        wanted = normalise_weights(weights)  # the session's weights are stored normalised
+        if (self.weights.as_tuple(), self.k, self.auto) != (wanted, k, auto) or self.result.k != k:
             self.k = int(k)
             self.set_weights(BlendWeights(*weights), auto=auto)
 

@@ -21,7 +21,7 @@ from pages import _ui as ui
 from recsys import charts
 from recsys.compare import cf_adjustments, summarise_changes, top_changes
 from recsys.feedback import AUTO_BETA_MAX, AUTO_TAU
-from recsys.intent import InvalidRequestError
+from recsys.intent import MAX_REQUEST_CHARS, InvalidRequestError
 
 K_OPTIONS = [5, 10, 15, 20, 30, 50]
 RERANK_MAX = 20              #: the LLM rerank re-orders at most the top 20
@@ -64,7 +64,7 @@ examples = ui.example_prompts()
 
 with st.container(border=True, key="request_box"):
     st.text_area(
-        "Your request", key="request_text", height=92, max_chars=2000, persist_state="session",
+        "Your request", key="request_text", height=92, persist_state="session",  # long pastes are cut below
         placeholder="e.g. mind-bending sci-fi like Inception, nothing gory, 90s is fine",
         label_visibility="collapsed")
     if examples:
@@ -99,7 +99,9 @@ with st.container(border=True, key="request_box"):
     with col_go:
         go = st.button("Recommend", key="go", type="primary", icon=":material/auto_awesome:", width="stretch")
 
-text = (st.session_state.get("request_text") or "").strip()
+# No max_chars on the box (the browser would drop a longer paste without a word): the parser
+# cuts at MAX_REQUEST_CHARS and says so in stage 1; a huge paste is trimmed here first.
+text = (st.session_state.get("request_text") or "").strip()[: 4 * MAX_REQUEST_CHARS]
 liked = tuple(int(m) for m in st.session_state.get("liked_movies") or ())
 disliked = tuple(int(m) for m in st.session_state.get("disliked_movies") or ())
 

@@ -137,24 +137,29 @@ def tune_view() -> None:
                                       format_func=metric_label, key="tune_metric") or default_metric
     top[1].caption(f"Source: {source}")
     current = ui.weights()
-    total = sum(current) or 1.0
+    total = sum(current)
     best = best_point(sweep, metric)
     left, right = st.columns([1.6, 1], gap="large")
     with left:
         st.plotly_chart(
             charts.weight_grid(sweep["alpha"], sweep["beta"], sweep[metric], metric=metric_label(metric),
-                               current=current, best=best[:3]),
+                               current=current if total > 0 else None, best=best[:3]),
             config={"displayModeBar": False}, key="tune_grid", theme=None, on_select=_on_grid_select,
             selection_mode="points")
     with right:
-        near = sweep.assign(_d=(sweep["alpha"] - current[0] / total).abs() + (sweep["beta"] - current[1] / total).abs()
-                            + (sweep["gamma"] - current[2] / total).abs()).sort_values("_d").iloc[0]
         c1, c2 = st.columns(2)
         c1.metric(f"Best {metric_label(metric)}", f"{best[3]:.4f}",
                   help="The highest value on the grid", border=True)
-        c2.metric("Your sliders", f"{float(near[metric]):.4f}",
-                  delta=f"{float(near[metric]) - best[3]:+.4f} vs best", delta_color="normal", border=True,
-                  help=f"Nearest grid point: α {near['alpha']:.1f} · β {near['beta']:.1f} · γ {near['gamma']:.1f}")
+        if total > 0:
+            near = sweep.assign(_d=(sweep["alpha"] - current[0] / total).abs()
+                                + (sweep["beta"] - current[1] / total).abs()
+                                + (sweep["gamma"] - current[2] / total).abs()).sort_values("_d").iloc[0]
+            c2.metric("Your sliders", f"{float(near[metric]):.4f}",
+                      delta=f"{float(near[metric]) - best[3]:+.4f} vs best", delta_color="normal", border=True,
+                      help=f"Nearest grid point: α {near['alpha']:.1f} · β {near['beta']:.1f} · γ {near['gamma']:.1f}")
+        else:
+            c2.metric("Your sliders", "no weights set", border=True,
+                      help="α, β and γ are all 0: move a slider above 0 (the list keeps its last weights)")
         ui.md(f'<div class="fr-best">Best: <b>α {best[0]:.1f} · β {best[1]:.1f} · γ {best[2]:.1f}</b></div>')
         st.button("Use the best weights", type="primary", icon=":material/star:", on_click=_apply_point,
                   args=best[:3], width="stretch", key="use_best")

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from recsys.cachefile import load_npz, save_npz
 from recsys.llm_scores import top_indices
 from recsys.profiles import describe
 from recsys.progress import Progress, report, scaled
@@ -139,22 +140,40 @@ def adapter_path(cache_dir: Path, recommender: Any, users: np.ndarray,
     return Path(cache_dir) / f"adapter-{recommender.catalogue.name}-{key}.npz"
 
 
-def load_adapter(path: Path) -> Adapter | None:
-    """A cached adapter, or ``None`` when absent or unreadable."""
-    if not path.exists():
+def load_adapter(path: Path, *, n_items: int | None = None, query_dim: int | None = None) -> Adapter | None:
+    """A cached adapter, or ``None`` when absent, damaged or not for this catalogue.
+
+    ``n_items`` / ``query_dim`` (when given) must match the item rows and the query
+    embedding size; arrays must fit together. Anything else is ignored with a warning
+    (``python -m recsys train-adapter`` trains a new one); never raises.
+    """
+    stored = load_npz(Path(path), {"query_map": (None, None), "item_matrix": (n_items, None),
+                                   "item_bias": (n_items,), "weight": (), "report": ()},
+                      optional={"hidden_map": (None, query_dim), "weight_named": ()}, what="adapter")
+    if stored is None:
         return None
+    query_map, item_matrix, hidden = stored["query_map"], stored["item_matrix"], stored.get("hidden_map")
+    problem = None
+    if query_map.shape[0] != item_matrix.shape[1] or len(stored["item_bias"]) != len(item_matrix):
+        problem = "its arrays do not fit together"
+    elif query_dim is not None and (hidden.shape[0] if hidden is not None else query_dim) != query_map.shape[1]:
+        problem = f"it expects {query_map.shape[1]}-dimensional queries, not {query_dim}"
+    elif hidden is not None and hidden.shape[0] != query_map.shape[1]:
+        problem = "its hidden layer does not fit"
+    elif not 0 <= float(stored["weight"]) < 1e6:
+        problem = f"its weight λ={float(stored['weight'])} is out of range"
     try:
-        with np.load(path) as stored:
-            arrays = {k: stored[k] for k in ("query_map", "item_matrix", "item_bias", "weight", "report")}
-            hidden = stored["hidden_map"].astype(np.float32) if "hidden_map" in stored else None
-            named = float(stored["weight_named"]) if "weight_named" in stored else None
-        report_data = json.loads(str(arrays["report"]))
-        adapter = Adapter(arrays["query_map"].astype(np.float32), arrays["item_matrix"].astype(np.float32),
-                          arrays["item_bias"].astype(np.float32), float(arrays["weight"]), path.stem,
-                          report_data, hidden, named)
-    except (OSError, ValueError, KeyError) as exc:
-        logger.warning("Adapter %s is unreadable (%s); ignoring it", path.name, exc)
+        report_data = json.loads(str(stored["report"])) if problem is None else None
+    except ValueError:
+        problem = "its training report is garbled"
+    if problem is not None or not isinstance(report_data, dict):
+        logger.warning("The adapter %s is damaged or stale (%s); ignoring it", Path(path).name,
+                       problem or "its training report is garbled")
         return None
+    adapter = Adapter(query_map.astype(np.float32), item_matrix.astype(np.float32),
+                      stored["item_bias"].astype(np.float32), float(stored["weight"]), Path(path).stem,
+                      report_data, None if hidden is None else hidden.astype(np.float32),
+                      float(stored["weight_named"]) if "weight_named" in stored else None)
     for array in (adapter.query_map, adapter.item_matrix, adapter.item_bias, adapter.hidden_map):
         if array is not None:
             array.flags.writeable = False
@@ -162,16 +181,13 @@ def load_adapter(path: Path) -> Adapter | None:
 
 
 def save_adapter(adapter: Adapter, path: Path) -> None:
-    """Write atomically next to the other caches."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
+    """Write atomically next to the other caches (a failed write is logged, not raised)."""
     extra: dict[str, Any] = {} if adapter.hidden_map is None else {"hidden_map": adapter.hidden_map}
     if adapter.weight_named is not None:
         extra["weight_named"] = np.float32(adapter.weight_named)
-    np.savez(tmp, query_map=adapter.query_map, item_matrix=adapter.item_matrix,
+    save_npz(path, query_map=adapter.query_map, item_matrix=adapter.item_matrix,
              item_bias=adapter.item_bias, weight=np.float32(adapter.weight),
              report=np.array(json.dumps(adapter.report)), **extra)
-    os.replace(tmp, path)
 
 
 def _votes(recommender: Any) -> np.ndarray | None:

@@ -6,7 +6,8 @@ weights mean what they say::
 
     x̂_i = clip((x_i − min_{j∈P} x_j) / (max_{j∈P} x_j − min_{j∈P} x_j), 0, 1)
 
-(a constant signal normalises to 0). Items outside the pool keep their normalised values
+(a constant signal normalises to 0). The weights are scale-free and normalised to sum to 1
+(:func:`normalise_weights`), so ``final`` lies in [0, 1] whatever scale they were given in. Items outside the pool keep their normalised values
 (clipped) so every item has a final score, but only pool items are listed. Excluded
 items (named or disliked titles, disliked genres, seen items) get ``−∞``.
 """
@@ -14,6 +15,7 @@ items (named or disliked titles, disliked genres, seen items) get ``−∞``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,21 +23,48 @@ import numpy as np
 from recsys.llm_scores import top_indices
 
 
+def normalise_weights(values: Sequence[object]) -> tuple[float, float, float]:
+    """The single source of truth for blend weights: validate ``(α, β, γ)`` and scale them
+    to sum to 1.
+
+    Weights are scale-free — ``(2, 1, 1)``, ``(0.5, 0.25, 0.25)`` and ``(2e39, 1e39, 1e39)``
+    rank identically — so they are divided by their largest value, then by their sum (in
+    that order, so neither 1e308 nor 1e-320 overflows or underflows). Weights that already
+    sum to 1 (within 1e-9) are returned unchanged, bit for bit. Raises ``ValueError``
+    unless there are three finite numbers ≥ 0, not all 0.
+    """
+    values = tuple(values)
+    if len(values) != 3:
+        raise ValueError("Weights are three numbers: α, β, γ.")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
+           or not math.isfinite(v) or v < 0 for v in values):
+        shown = ", ".join(f"{n}={v}" for n, v in zip("αβγ", values))
+        raise ValueError(f"Blend weights must be finite numbers ≥ 0 (got {shown}).")
+    floats = tuple(float(v) for v in values)
+    if max(floats) <= 0:
+        raise ValueError("At least one of the blend weights α, β, γ must be above 0.")
+    if max(floats) <= 1.0 and abs(math.fsum(floats) - 1.0) <= 1e-9:
+        return floats  # type: ignore[return-value]
+    top = max(floats)
+    scaled = [v / top for v in floats]
+    total = math.fsum(scaled)
+    return (scaled[0] / total, scaled[1] / total, scaled[2] / total)
+
+
 @dataclass(frozen=True)
 class BlendWeights:
-    """The α, β, γ of the blend; non-negative, not all zero. The scale does not matter."""
+    """The α, β, γ of the blend; non-negative, not all zero. The scale does not matter:
+    the stored values are normalised to sum to 1 by :func:`normalise_weights`."""
 
     alpha: float = 0.5
     beta: float = 0.3
     gamma: float = 0.2
 
     def __post_init__(self) -> None:
-        values = (self.alpha, self.beta, self.gamma)
-        if any(not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 for v in values):
-            raise ValueError("Blend weights must be finite numbers ≥ 0 "
-                             f"(got α={self.alpha}, β={self.beta}, γ={self.gamma}).")
-        if sum(values) <= 0:
-            raise ValueError("At least one of the blend weights α, β, γ must be above 0.")
+        alpha, beta, gamma = normalise_weights((self.alpha, self.beta, self.gamma))
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "beta", beta)
+        object.__setattr__(self, "gamma", gamma)
 
     def as_tuple(self) -> tuple[float, float, float]:
         """``(α, β, γ)``."""

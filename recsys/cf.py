@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.cachefile import load_npz, save_npz
 from recsys.catalogue import Catalogue
 from recsys.progress import Progress, report
 
@@ -197,19 +197,18 @@ def fit_als(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cache_dir:
     """Fit ALS on the ratings (or load the cached factors).
 
     ``users`` restricts training to those user ids (evaluation splits); give a distinct
-    ``cache_tag`` for such a split.
+    ``cache_tag`` for such a split. A cached file that is damaged or does not match the
+    catalogue and config is refitted (with a warning) and rewritten atomically.
     """
     path = cf_cache_path(cache_dir, catalogue, config, cache_tag) if cache_dir else None
-    if path is not None and path.exists() and not rebuild:
-        try:
-            with np.load(path) as stored:
-                model = CFModel(stored["item_factors"], stored["user_factors"], stored["user_ids"],
-                                config)
-            if model.n_items == len(catalogue):
-                return model
-            logger.warning("ALS cache %s does not match the catalogue; refitting", path.name)
-        except (OSError, ValueError, KeyError) as exc:
-            logger.warning("ALS cache %s unreadable (%s); refitting", path.name, exc)
+    if path is not None and not rebuild:
+        stored = load_npz(path, {"item_factors": (len(catalogue), config.factors),
+                                 "user_factors": (None, config.factors), "user_ids": (None,)},
+                          what="ALS cache")
+        if stored is not None and len(stored["user_ids"]) == len(stored["user_factors"]):
+            return CFModel(stored["item_factors"], stored["user_factors"], stored["user_ids"], config)
+        if stored is not None:
+            logger.warning("ALS cache %s has mismatched user arrays; refitting", path.name)
 
     from threadpoolctl import threadpool_limits
 
@@ -227,10 +226,7 @@ def fit_als(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cache_dir:
     item_factors[np.asarray(matrix.getnnz(axis=0)) == 0] = 0.0
     cf = CFModel(item_factors, np.asarray(model.user_factors, dtype=np.float32), user_ids, config)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
-        np.savez(tmp, item_factors=cf.item_factors, user_factors=cf.user_factors,
+        save_npz(path, item_factors=cf.item_factors, user_factors=cf.user_factors,
                  user_ids=cf.user_ids)
-        os.replace(tmp, path)
     report(progress, 1.0, "ALS ready")
     return cf

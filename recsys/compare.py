@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsys.blend import normalise_weights
+
 #: Systems in display order.
 SYSTEMS = ("random", "popularity", "llm", "cf", "blend")
 
@@ -431,10 +433,17 @@ def tidy_sweep(frame: pd.DataFrame, *, name: str = "sweep") -> pd.DataFrame:
     if not metrics:
         raise ValueError(f"{name} has no metric columns besides alpha, beta, gamma")
     frame = frame.dropna(subset=list(SWEEP_WEIGHTS)).copy()
-    total = frame[list(SWEEP_WEIGHTS)].sum(axis=1)
-    frame = frame[total > 0]
-    for col in SWEEP_WEIGHTS:
-        frame[col] = (frame[col] / total[total > 0]).round(4)
+    normalised = []
+    for row in frame[list(SWEEP_WEIGHTS)].itertuples(index=False):
+        try:   # the pipeline's rule (recsys.blend.normalise_weights); unusable rows are dropped
+            normalised.append(normalise_weights(tuple(float(v) for v in row)))
+        except (TypeError, ValueError):
+            normalised.append(None)
+    keep = np.array([w is not None for w in normalised], dtype=bool)
+    frame = frame[keep].copy()
+    values = np.array([w for w in normalised if w is not None], dtype=float).reshape(-1, 3)
+    for n, col in enumerate(SWEEP_WEIGHTS):
+        frame[col] = values[:, n].round(4)
     return frame.reset_index(drop=True)
 
 

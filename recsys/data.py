@@ -211,7 +211,34 @@ def load_dataset(
     if raw is not None:  # freshly downloaded: already read and validated
         report(progress, 1.0, f"Loaded {raw.name}")
         return raw
-    return _read_dir(path, name, scaled(progress, 0.9 if downloading else 0.0, 1.0))
+    from_cache = data_dir is None and not os.environ.get(ENV_DATA_DIR, "").strip()
+    try:
+        raw = _read_dir(path, name, scaled(progress, 0.9 if downloading else 0.0, 1.0))
+        if from_cache:
+            _check_manifest(path, raw)
+        return raw
+    except DataError as exc:
+        if not from_cache or not download:
+            raise
+        logger.warning("The cached MovieLens data in %s is damaged (%s); downloading it again",
+                       path, " ".join(str(exc).split()))
+    raw = _download(dataset, _dataset_url(dataset), path.parent, progress, replace_damaged=True)[2]
+    report(progress, 1.0, f"Loaded {raw.name}")
+    return raw
+
+
+_MANIFEST = ".recsys-fingerprint"
+
+
+def _check_manifest(folder: Path, raw: RawData) -> None:
+    """Raise :class:`DataError` when a downloaded folder no longer holds what was verified
+    at download time (its fingerprint is stored next to the files; older caches have none)."""
+    try:
+        expected = (folder / _MANIFEST).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return
+    if expected != raw.fingerprint:
+        raise DataError(f"the files in {folder} changed since they were downloaded and verified")
 
 
 def read_movielens_dir(path: str | os.PathLike[str], *, progress: Progress | None = None) -> RawData:
@@ -301,8 +328,8 @@ def _unavailable(dataset: str, url: str, reason: str) -> DataUnavailableError:
         f"and ratings.csv).")
 
 
-def _download(dataset: str, url: str, root: Path,
-              progress: Progress | None) -> tuple[Path, str, RawData]:
+def _download(dataset: str, url: str, root: Path, progress: Progress | None, *,
+              replace_damaged: bool = False) -> tuple[Path, str, RawData]:
     try:
         root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{dataset}-", suffix=".partial", dir=root))
@@ -323,7 +350,8 @@ def _download(dataset: str, url: str, root: Path,
             raise DataError(f"The data downloaded from {_redact(url)} failed validation, so it "
                             f"was not cached: {exc}") from exc
         target = root / dataset
-        _install(extracted, target, work)
+        (extracted / _MANIFEST).write_text(raw.fingerprint, encoding="ascii")
+        _install(extracted, target, work, replace_damaged=replace_damaged)
         report(progress, 1.0, f"Downloaded {dataset}")
         logger.info("Cached MovieLens data set %s in %s", dataset, target)
         return target, dataset, replace(raw, source_dir=target)
@@ -439,10 +467,11 @@ def _extract(archive: Path, dest: Path, dataset: str, url: str) -> Path:
     raise corrupt("it holds no MovieLens files: " + _EXPECTED)
 
 
-def _install(source: Path, target: Path, work: Path) -> None:
-    """Move ``source`` to ``target`` with renames on one file system (no half states)."""
+def _install(source: Path, target: Path, work: Path, *, replace_damaged: bool = False) -> None:
+    """Move ``source`` to ``target`` with renames on one file system (no half states);
+    ``replace_damaged`` replaces a complete but damaged ``target`` too."""
     if target.exists():
-        if _complete_layout(target) is not None:  # another process finished first
+        if _complete_layout(target) is not None and not replace_damaged:  # another process finished first
             return
         os.replace(target, work / "stale")
     try:

@@ -18,12 +18,14 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from recsys.cachefile import load_npz, save_npz
 from recsys.catalogue import Catalogue
 from recsys.progress import Progress, report
 from recsys.text import GENRE_DESCRIPTIONS, TEXT_RECIPE, item_texts
@@ -33,6 +35,42 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODEL_ENV = "RECSYS_EMBED_MODEL"
 _QUERY_CACHE_SIZE = 2048
+_THREAD_CACHE_SIZE = 4
+
+
+THREADS_ENV = "RECSYS_TORCH_THREADS"
+
+
+def request_threads() -> int:
+    """Torch intra-op threads for encoding requests: ``$RECSYS_TORCH_THREADS``, default 1.
+
+    Measured on 2 shared cores (``bench/encode_threads.py``, load average ≈ 8.5): one query
+    encode took p50 / p95 21.6 / 23.6 ms with 1 thread and 59.8 / 451 ms with torch's default
+    of one thread per core, which spin-waits for cores other processes hold. A server answers
+    several users at once from its own threads, so one thread per encode is the default.
+    """
+    try:
+        value = int(os.environ.get(THREADS_ENV, "") or 1)
+    except ValueError:
+        logger.warning("%s must be a whole number; using 1", THREADS_ENV)
+        return 1
+    return max(1, value)
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)``, then restore the previous value.
+
+    For one-off bulk work before any request is served (encoding the catalogue); the
+    setting is process-wide, so never use it around request encodes."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class EncoderUnavailableError(RuntimeError):
@@ -87,7 +125,9 @@ class TextEncoder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
+            import torch
 
+            torch.set_num_threads(request_threads())  # see request_threads(): measured, deliberate
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:
             raise EncoderUnavailableError(
@@ -100,6 +140,25 @@ class TextEncoder:
                        else self._model.get_sentence_embedding_dimension())
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._cache_frozen = False
+        self._thread_cache = threading.local()
+
+    def freeze_query_cache(self) -> None:
+        """From now on only *read* the shared query cache: texts cached so far stay fast, new
+        texts are never added (except inside :meth:`public_queries`). A server shared by
+        several users calls this so a fast answer never reveals that someone else typed the
+        same text."""
+        self._cache_frozen = True
+
+    @contextmanager
+    def public_queries(self) -> Iterator[None]:
+        """Within the block, texts this thread encodes *are* added to the shared cache even
+        when it is frozen — for public texts only (the app's example prompts)."""
+        self._thread_cache.public = True
+        try:
+            yield
+        finally:
+            self._thread_cache.public = False
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
                progress: Progress | None = None) -> np.ndarray:
@@ -122,15 +181,32 @@ class TextEncoder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One unit vector for ``text`` (cached; the returned array is read-only)."""
+        """One unit vector for ``text`` (the returned array is read-only).
+
+        Cached process-wide until :meth:`freeze_query_cache`; after it, new texts are kept
+        only for the calling thread (its last :data:`_THREAD_CACHE_SIZE`), so one request
+        that encodes its text twice (parser and scoring, one script run = one thread)
+        still encodes it once, and no other thread ever gets the hit."""
         with self._lock:
             hit = self._queries.get(text)
             if hit is not None:
                 self._queries.move_to_end(text)
                 return hit
+        mine: OrderedDict[str, np.ndarray] | None = None
+        if self._cache_frozen and not getattr(self._thread_cache, "public", False):
+            mine = getattr(self._thread_cache, "queries", None)
+            if mine is None:
+                mine = self._thread_cache.queries = OrderedDict()
+            if text in mine:
+                return mine[text]
         vector = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=False)[0].astype(np.float32)
         vector.flags.writeable = False
+        if mine is not None:
+            mine[text] = vector
+            if len(mine) > _THREAD_CACHE_SIZE:
+                mine.popitem(last=False)
+            return vector
         with self._lock:
             self._queries[text] = vector
             if len(self._queries) > _QUERY_CACHE_SIZE:
@@ -174,29 +250,23 @@ def load_item_index(catalogue: Catalogue, encoder: TextEncoder, cache_dir: Path,
                     rebuild: bool = False, progress: Progress | None = None) -> ItemIndex:
     """Load the item embeddings from ``cache_dir`` or compute and store them.
 
-    A cache file that is unreadable or of the wrong shape is rebuilt (with a warning).
+    A cache file that is unreadable, truncated, garbled or of the wrong shape is rebuilt
+    (with a warning) and rewritten atomically (:mod:`recsys.cachefile`).
     """
     path = index_path(cache_dir, catalogue, encoder.model_id)
     genre_names = tuple(GENRE_DESCRIPTIONS)
-    if path.exists() and not rebuild:
-        try:
-            with np.load(path) as stored:
-                embeddings = stored["embeddings"]
-                genre_embeddings = stored["genre_embeddings"]
-            if embeddings.shape == (len(catalogue), encoder.dim) and \
-                    genre_embeddings.shape == (len(genre_names), encoder.dim):
-                return _freeze_index(embeddings, genre_names, genre_embeddings, encoder.model_id,
-                                     path.stem)
-            logger.warning("Item index %s has the wrong shape; rebuilding it", path.name)
-        except (OSError, ValueError, KeyError) as exc:
-            logger.warning("Item index %s is unreadable (%s); rebuilding it", path.name, exc)
+    if not rebuild:
+        stored = load_npz(path, {"embeddings": (len(catalogue), encoder.dim),
+                                 "genre_embeddings": (len(genre_names), encoder.dim)},
+                          what="item index")
+        if stored is not None:
+            return _freeze_index(stored["embeddings"], genre_names, stored["genre_embeddings"],
+                                 encoder.model_id, path.stem)
     report(progress, 0.0, f"Encoding {len(catalogue):,} movies with {encoder.model_id}")
-    embeddings = encoder.encode(item_texts(catalogue), progress=progress)
-    genre_embeddings = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
-    np.savez(tmp, embeddings=embeddings, genre_embeddings=genre_embeddings)
-    os.replace(tmp, path)
+    with torch_threads(os.cpu_count() or 1):  # once, before any request: use every core
+        embeddings = encoder.encode(item_texts(catalogue), progress=progress)
+        genre_embeddings = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
+    save_npz(path, embeddings=embeddings, genre_embeddings=genre_embeddings)
     report(progress, 1.0, "Item index ready")
     return _freeze_index(embeddings, genre_names, genre_embeddings, encoder.model_id, path.stem)
 

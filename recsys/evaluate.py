@@ -71,7 +71,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -82,7 +81,8 @@ from typing import Any
 import numpy as np
 
 from recsys.baseline import baseline_prior, random_scores, request_seed
-from recsys.blend import BlendWeights, normalise_on_pool
+from recsys.blend import BlendWeights, normalise_on_pool, normalise_weights
+from recsys.cachefile import load_npz, save_npz
 from recsys.llm_scores import top_indices
 
 logger = logging.getLogger(__name__)
@@ -407,12 +407,10 @@ class EvalContext:
 
 
 def _weight_tuple(weights: BlendWeights | Sequence[float]) -> tuple[float, float, float]:
+    """``(α, β, γ)`` normalised exactly as the pipeline does (:func:`recsys.blend.normalise_weights`)."""
     if isinstance(weights, BlendWeights):
         return weights.as_tuple()
-    values = tuple(float(v) for v in weights)
-    if len(values) != 3:
-        raise ValueError("weights are three numbers: α, β, γ")
-    return values  # type: ignore[return-value]
+    return normalise_weights(tuple(weights))
 
 
 # ============================================================================ collecting
@@ -450,14 +448,10 @@ def encode_queries(encoder: Any, queries: Sequence[str], cache_dir: Path | None 
         digest = hashlib.sha1(json.dumps([str(getattr(encoder, "model_id", "")), QUERY_CACHE_RECIPE,
                                           unique]).encode()).hexdigest()[:20]
         path = Path(cache_dir) / f"queries-{digest}.npz"
-        if path.exists():
-            try:
-                with np.load(path) as stored:
-                    vectors = stored["vectors"]
-                if vectors.shape[0] == len(unique):
-                    return _frozen_rows(unique, vectors)
-            except (OSError, ValueError, KeyError) as exc:
-                logger.warning("query cache %s unreadable (%s); re-encoding", path.name, exc)
+        stored = load_npz(path, {"vectors": (len(unique), getattr(encoder, "dim", None))},
+                          what="query cache")
+        if stored is not None:
+            return _frozen_rows(unique, stored["vectors"])
     threads = None
     try:
         import torch
@@ -472,13 +466,7 @@ def encode_queries(encoder: Any, queries: Sequence[str], cache_dir: Path | None 
         if threads is not None:
             torch.set_num_threads(threads)
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
-            np.savez(tmp, vectors=vectors)
-            os.replace(tmp, path)
-        except OSError as exc:  # pragma: no cover - read-only cache folder
-            logger.warning("cannot cache query embeddings (%s)", exc)
+        save_npz(path, vectors=vectors)
     return _frozen_rows(unique, vectors)
 
 
@@ -1047,7 +1035,7 @@ def split_index(catalogue: Any, base_catalogue: Any, base_index: Any, encoder: A
     from recsys.text import item_texts
 
     path = index_path(cache_dir, catalogue, encoder.model_id)
-    if not path.exists():
+    if load_npz(path, {"embeddings": (len(catalogue), encoder.dim)}, what="item index") is None:
         new_texts = item_texts(catalogue)
         old_texts = item_texts(base_catalogue)
         changed = [i for i, (a, b) in enumerate(zip(new_texts, old_texts)) if a != b]
@@ -1055,10 +1043,7 @@ def split_index(catalogue: Any, base_catalogue: Any, base_index: Any, encoder: A
         embeddings = np.array(base_index.embeddings, dtype=np.float32, copy=True)
         if changed:
             embeddings[changed] = encoder.encode([new_texts[i] for i in changed], progress=progress)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}.npz")
-        np.savez(tmp, embeddings=embeddings, genre_embeddings=np.asarray(base_index.genre_embeddings))
-        os.replace(tmp, path)
+        save_npz(path, embeddings=embeddings, genre_embeddings=np.asarray(base_index.genre_embeddings))
     return load_item_index(catalogue, encoder, cache_dir)
 
 
@@ -1115,7 +1100,7 @@ def split_adapter(recommender: Any, users: np.ndarray, cache_dir: Path,
     config = recommender.config.adapter
     requests = training_requests(recommender.catalogue)
     path = adapter_path(cache_dir, recommender, np.asarray(users), config, requests)
-    adapter = load_adapter(path)
+    adapter = load_adapter(path, n_items=len(recommender.catalogue), query_dim=recommender.encoder.dim)
     if adapter is None:
         logger.info("training the adapter on %d train-only users (once; cached)", len(users))
         adapter = train_adapter(recommender, np.asarray(users), config, requests=requests,

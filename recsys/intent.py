@@ -198,13 +198,17 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 def clean_request(text: object, limit: int = MAX_REQUEST_CHARS) -> tuple[str, tuple[str, ...]]:
     """Normalise request text; return ``(clean_text, warnings)``.
 
-    Raises :class:`InvalidRequestError` when nothing readable is left.
+    Format characters (category Cf: zero-width spaces and joiners, bidi marks and
+    isolates, soft hyphens, BOMs) are removed, so "ro\u200dmance" stays one word; other
+    control, surrogate, private-use and unassigned characters become spaces. Raises
+    :class:`InvalidRequestError` when nothing readable is left.
     """
     if not isinstance(text, str):
         raise InvalidRequestError("The request must be text.")
     text = unicodedata.normalize("NFKC", text)
     text = "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE else " " for ch in text
+        ch if ch in "\n\t" or (category := unicodedata.category(ch)) not in _INVISIBLE
+        else ("" if category == "Cf" else " ") for ch in text
     )
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r"\s*\n\s*", "\n", text).strip()

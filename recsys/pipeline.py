@@ -32,7 +32,7 @@ import numpy as np
 from recsys.adapter import (Adapter, AdapterConfig, adapter_path, load_adapter, save_adapter,
                             train_adapter, training_requests)
 from recsys.baseline import baseline_prior, random_scores
-from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool
+from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool, normalise_weights
 from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
 from recsys.data import DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, load_dataset
@@ -306,7 +306,8 @@ class Recommender:
         users, config, requests = self.adapter_recipe()
         path = adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, users,
                             config, requests)
-        adapter = None if rebuild else load_adapter(path)
+        adapter = None if rebuild else load_adapter(path, n_items=len(self.catalogue),
+                                                    query_dim=self.encoder.dim)
         if adapter is not None or not self.config.train_adapter:
             return adapter
         report(progress, 0.0, "Training the adapter")
@@ -316,7 +317,7 @@ class Recommender:
             logger.warning("No adapter: %s", exc)
             return None
         save_adapter(adapter, path)
-        return load_adapter(path) or adapter
+        return load_adapter(path, n_items=len(self.catalogue), query_dim=self.encoder.dim) or adapter
 
     # ------------------------------------------------------------------ requests
     def parse(self, text: str, parser: IntentParser | None = None) -> Intent:
@@ -619,10 +620,7 @@ def _fetch_knowledge(links: object, cache_dir: Path, progress: Progress | None) 
 def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:
     if isinstance(weights, BlendWeights):
         return weights
-    values = tuple(weights)
-    if len(values) != 3:
-        raise ValueError("Weights are three numbers: α, β, γ.")
-    return BlendWeights(*(float(v) for v in values))
+    return BlendWeights(*normalise_weights(tuple(weights)))
 
 
 def _check_k(k: int) -> int:

@@ -34,3 +34,22 @@ def test_blend_ranks_by_the_weighted_sum_and_skips_excluded():
     mixed = blend(r, s, b, BlendWeights(1, 1, 0), pool, excluded)
     assert mixed.ranking.tolist()[0] in (0, 1, 2) and 3 not in mixed.ranking
     assert mixed.final[3] == -np.inf
+
+
+@pytest.mark.parametrize("weights", [(2, 1, 1), (2e39, 1e39, 1e39), (1e308, 5e307, 5e307),
+                                     (2e-300, 1e-300, 1e-300), (1e-323, 5e-324, 5e-324)])
+def test_weights_are_scale_free_even_at_extreme_finite_values(weights):
+    assert BlendWeights(*weights).as_tuple() == pytest.approx((0.5, 0.25, 0.25), abs=1e-6)
+    r = np.array([1.0, 0.0, 0.5, 0.9])
+    s = np.array([0.0, 1.0, 0.5, 0.9])
+    b = np.array([0.2, 0.1, 0.0, 0.3])
+    pool, excluded = np.arange(4), np.zeros(4, dtype=bool)
+    mixed = blend(r, s, b, BlendWeights(*weights), pool, excluded)
+    reference = blend(r, s, b, BlendWeights(0.5, 0.25, 0.25), pool, excluded)
+    assert mixed.ranking.tolist() == reference.ranking.tolist()
+    np.testing.assert_allclose(mixed.final, reference.final, rtol=1e-6)
+
+
+def test_weights_that_sum_to_one_are_kept_bit_for_bit():
+    assert BlendWeights(0.1, 0.2, 0.7).as_tuple() == (0.1, 0.2, 0.7)
+    assert BlendWeights(1e-300, 0, 0).as_tuple() == (1.0, 0.0, 0.0)

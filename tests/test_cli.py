@@ -69,10 +69,76 @@ def test_empty_text_is_a_one_line_error(capsys):
 def test_unreadable_batch_file_is_a_one_line_error(capsys, tmp_path):
     status, _, err = run(capsys, "recommend", "--batch", str(tmp_path / "missing.jsonl"), "--json")
     assert status == 2 and err.startswith("error: cannot read") and err.count("\n") == 1
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": 1, "request": "ok"}\nnot json\n', encoding="utf-8")
-    status, _, err = run(capsys, "recommend", "--batch", str(bad), "--json")
-    assert status == 2 and "line 2" in err and err.count("\n") == 1
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n", encoding="utf-8")
+    status, _, err = run(capsys, "recommend", "--batch", str(empty), "--json")
+    assert status == 2 and "no requests" in err and err.count("\n") == 1
+
+
+@requires_data
+def test_bad_batch_lines_are_reported_and_the_rest_answered(capsys, tmp_path):
+    batch = tmp_path / "in.jsonl"
+    batch.write_bytes(b"\n".join([
+        b"\xef\xbb\xbf" + json.dumps({"id": "a", "request": "a western"}).encode(),  # BOM (Notepad)
+        b"not json", b'["a list"]', json.dumps({"id": "d", "request": 42}).encode(),
+        b'{"id": "e", "request": "caf\xe9"}',                                       # Latin-1, not UTF-8
+        json.dumps({"id": "f", "request": "space sci-fi"}).encode()]) + b"\n")
+    status, out, err = run(capsys, "recommend", "--batch", str(batch), "--k", "2", "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 6  # one output line per input line, in order
+    assert lines[0]["id"] == "a" and len(lines[0]["items"]) == 2  # the BOM did not spoil line 1
+    assert lines[5]["id"] == "f" and len(lines[5]["items"]) == 2
+    assert [("error" in line) for line in lines] == [False, True, True, True, True, False]
+    assert lines[3]["id"] == "d"
+    for n in (2, 3, 4, 5):
+        assert f"line {n}" in err
+    assert status == 1 and "Traceback" not in err
+
+
+@requires_data
+def test_batch_piped_into_head_stops_quietly(tmp_path):
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("\n".join(json.dumps({"id": n, "request": f"a {g} movie"})
+                               for n, g in enumerate(["western", "comedy", "horror", "war", "crime",
+                                                      "musical", "sci-fi", "drama"])) + "\n", encoding="utf-8")
+    proc = subprocess.run(f'"{sys.executable}" -m recsys recommend --batch "{batch}" --k 2 --json | head -1',
+                          shell=True, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ})
+    assert json.loads(proc.stdout)["id"] == 0 and proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["recommend", "🙂🎬🍿"], "describe what you would like"),
+    (["recommend", "comedy", "--alpha", "-1"], "weights"),
+    (["recommend", "comedy", "--gamma", "nan"], "weights"),
+    (["--data-dir", "/nonexistent/movielens", "recommend", "comedy"], "does not exist"),
+    (["recommend", "comedy", "--parser", "llm"], "RECSYS_LLM_BASE_URL"),
+])
+def test_input_and_data_errors_come_before_the_model_is_loaded(capsys, monkeypatch, args, fragment):
+    def no_model(*_args, **_kwargs):
+        raise AssertionError("the slow model load started before the input was validated")
+
+    monkeypatch.setattr(cli, "_load", no_model)
+    for name in ("RECSYS_LLM_BASE_URL", "RECSYS_LLM_LOCAL", "RECSYS_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    status, out, err = run(capsys, *args)
+    assert status in (1, 2) and out == "" and fragment in err and err.count("\n") == 1
+
+
+@requires_data
+@pytest.mark.parametrize("weights", [("--alpha", "1e39"), ("--alpha", "1e-300", "--beta", "0", "--gamma", "0"),
+                                     ("--alpha", "1e308", "--beta", "1e308", "--gamma", "1e308")])
+def test_extreme_finite_weights_are_scale_free(capsys, weights):
+    status, out, err = run(capsys, "recommend", "90s sci-fi", "--k", "5", "--json", *weights)
+    assert status == 0 and "Warning" not in err, err
+    data = json.loads(out)
+    scores = [item["score"] for item in data["items"]]
+    assert len(scores) == 5 and scores == sorted(scores, reverse=True) and scores[0] > 0
+    assert sum(data["weights"].values()) == pytest.approx(1.0)
+    if weights[1] == "1e-300":  # the same list as --alpha 1 --beta 0 --gamma 0
+        _, reference, _ = run(capsys, "recommend", "90s sci-fi", "--k", "5", "--json",
+                              "--alpha", "1", "--beta", "0", "--gamma", "0")
+        assert [i["movie_id"] for i in data["items"]] == [i["movie_id"] for i in json.loads(reference)["items"]]
 
 
 def test_bad_weights_are_a_one_line_error(capsys, tiny_dir, tmp_path):
@@ -100,3 +166,19 @@ def test_module_entry_point_runs_as_a_real_process():
                           env={**os.environ})
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["items"]) == 3
+
+
+@requires_data
+def test_table_output_says_why_the_llm_was_not_used(capsys, monkeypatch):
+    from tests.chat_server import ChatServer
+
+    server = ChatServer()
+    try:
+        monkeypatch.setenv("RECSYS_LLM_BASE_URL", server.url)
+        monkeypatch.setenv("RECSYS_LLM_MODEL", "test-model")
+        server.reply = lambda body: (500, {})
+        status, out, err = run(capsys, "recommend", "a western", "--parser", "llm", "--k", "3")
+    finally:
+        server.close()
+    assert status == 0 and "Parsed (builtin)" in out
+    assert "HTTP 500" in err and "built-in rules answered" in err and "Traceback" not in err

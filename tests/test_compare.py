@@ -188,3 +188,11 @@ def test_adapter_facts_come_from_the_report_only() -> None:
                      "validation Recall@10": "0.094 (λ = 0: 0.081)", "training time": "3.3 min"}
     assert dict(compare.adapter_facts({}, 1.0)) == {"weight λ in r": "1"}
     assert dict(compare.adapter_facts({"val_recall@10": 0.12}, 1.0))["validation Recall@10"] == "0.120"
+
+
+def test_read_sweep_normalises_extreme_and_drops_unusable_weights(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_text("alpha,beta,gamma,ndcg@10\n1e308,1e308,0,0.1\n1e-320,0,0,0.2\n-1,2,0,0.3\n0,0,0,0.4\n")
+    frame = compare.read_sweep(path)
+    assert frame[["alpha", "beta", "gamma"]].values.tolist() == [[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]]
+    assert frame["ndcg@10"].tolist() == [0.1, 0.2]

@@ -57,3 +57,28 @@ def test_unknown_model_gives_a_clear_error(tmp_path, monkeypatch):
     missing.mkdir()
     with pytest.raises(EncoderUnavailableError, match="RECSYS_EMBED_MODEL"):
         TextEncoder(str(missing))
+
+
+def test_a_frozen_query_cache_serves_only_its_own_thread(monkeypatch):
+    import threading
+
+    enc = TextEncoder()                                # its own model and caches
+    enc.encode_query("public example")
+    enc.freeze_query_cache()
+    calls: list[str] = []
+    original = enc._model.encode
+    monkeypatch.setattr(enc._model, "encode", lambda texts, **kw: calls.append(texts[0]) or original(texts, **kw))
+    enc.encode_query("public example")                 # cached before the freeze: still a hit
+    enc.encode_query("a private request")
+    enc.encode_query("a private request")              # same thread (one script run): one encode
+    assert calls == ["a private request"]
+    other = threading.Thread(target=enc.encode_query, args=("a private request",))
+    other.start()
+    other.join()
+    assert calls == ["a private request"] * 2          # another thread (session) encodes again
+    with enc.public_queries():                         # public texts (examples) are shared
+        enc.encode_query("an example prompt")
+    other = threading.Thread(target=enc.encode_query, args=("an example prompt",))
+    other.start()
+    other.join()
+    assert calls == ["a private request"] * 2 + ["an example prompt"]

@@ -138,3 +138,12 @@ def test_zero_shot_adds_genres_only_when_rules_find_none(tiny_recommender):
     explicit = tiny_recommender.parse("a western")
     assert explicit.liked_genres == ("Western",)
     assert explicit.inferred_genres == ()
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad",
+                                  "\u200e", "\u202e", "\u2066"])
+def test_zero_width_and_bidi_marks_do_not_split_words(parser, mark):
+    intent = parser.parse(f"a comedy, no ro{mark}mance")
+    assert intent.disliked_genres == ("Romance",)
+    assert "Romance" not in intent.liked_genres
+    assert clean_request(f"no ro{mark}mance")[0] == "no romance"

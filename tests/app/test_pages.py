@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -483,3 +484,73 @@ def test_tune_quick_sweep_runs_the_evaluation_on_a_sample(new_app, results_dir: 
     at.button[[b.label for b in at.button].index("Run quick sweep")].click().run()
     assert not at.exception and not at.error
     assert "quick sweep" in markdown_text(at) + " ".join(c.value for c in at.caption)
+
+
+# ----------------------------------------------------------------------------- hardening (issue 15)
+
+@requires_data
+def test_a_long_paste_is_cut_with_a_warning_not_dropped(new_app) -> None:
+    at = _ask(new_app(), "a funny space adventure with robots and aliens, " * 70)  # ~3,400 characters
+    assert any("cut to its first 2,000 characters" in w.value for w in at.warning)
+    assert len(card_ids(at)) == 10
+
+
+@requires_data
+def test_a_zero_width_joiner_inside_a_negated_genre_still_strikes_it(new_app) -> None:
+    at = _ask(new_app(), "a heist movie, no ro\u200dmance")
+    text = markdown_text(at)
+    assert re.search(r'class="hl hl-genre hl-neg"[^>]*>romance<', text), "romance is not struck through"
+    avoids = text.split('<span class="chip-label">Avoids</span>')[1].split("</div>")[0]
+    assert "Romance" in avoids
+
+
+@requires_data
+def test_tune_says_no_weights_are_set_when_all_sliders_are_zero(new_app, results_dir: Path) -> None:
+    _write_sweep(results_dir)
+    at = _set_weights(new_app(), 0.0, 0.0, 0.0)
+    at.switch_page("pages/tune.py").run()
+    assert not at.exception
+    sliders = next(m for m in at.metric if m.label == "Your sliders")
+    assert sliders.value == "no weights set"
+
+
+@requires_data
+def test_a_text_another_session_typed_is_not_answered_from_its_caches(new_app, monkeypatch) -> None:
+    import uuid
+
+    from sentence_transformers import SentenceTransformer
+
+    encoded: list[str] = []
+    original = SentenceTransformer.encode
+
+    def counting(self, sentences, *args, **kwargs):  # type: ignore[no-untyped-def]
+        encoded.extend([sentences] if isinstance(sentences, str) else list(sentences))
+        return original(self, sentences, *args, **kwargs)
+
+    monkeypatch.setattr(SentenceTransformer, "encode", counting)
+    secret = f"a quiet drama about a lighthouse keeper {uuid.uuid4().hex[:8]}"
+    first = _ask(new_app(), secret)
+    assert card_ids(first) and any("lighthouse" in t for t in encoded)
+    encoded.clear()
+    second = _ask(new_app(), secret)            # another browser session, same text
+    assert card_ids(second) == card_ids(first)
+    assert any("lighthouse" in t for t in encoded), "the second session was served from the first one's caches"
+
+
+@requires_data
+def test_the_app_starts_from_a_damaged_cache(new_app, monkeypatch, tmp_path: Path) -> None:
+    import shutil
+
+    source = Path(os.environ.get("RECSYS_CACHE_DIR") or Path.home() / ".cache" / "recsys")
+    if not any(source.glob("items-*.npz")):
+        pytest.skip("needs the warm item index cache (python -m recsys index)")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for path in (*source.glob("items-*.npz"), *source.glob("als-*.npz")):
+        shutil.copy(path, cache / path.name)
+    for path in cache.glob("als-*.npz"):
+        with path.open("r+b") as handle:
+            handle.truncate(600_000)
+    monkeypatch.setenv("RECSYS_CACHE_DIR", str(cache))   # a new engine for these settings
+    at = _ask(new_app(), "90s sci-fi")
+    assert not at.error and len(card_ids(at)) == 10
