@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     subsets = {"all": ids, "language_only": [i for i in ids if not named[i]],
                "with_mention": [i for i in ids if named[i]]}
     summary: dict[str, dict[str, dict[str, float]]] = {}
-    print(f"\n| system | R@10 all | NDCG@10 all | R@10 language-only | R@10 naming a movie |")
+    print("\n| system | R@10 all | NDCG@10 all | R@10 language-only | R@10 naming a movie |")
     print("|---|---|---|---|---|")
     for system, rows in per.items():
         summary[system] = {}

@@ -125,7 +125,7 @@ def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig,
     digest = hashlib.sha1()
     knowledge = getattr(recommender, "knowledge", None)
     digest.update(json.dumps([recommender.index.key, asdict(config), ADAPTER_RECIPE,
-                              knowledge.knowledge.source if knowledge else "",
+                              knowledge.knowledge.fingerprint if knowledge else "",
                               [[t, [int(i) for i in items]] for t, items in requests]]).encode())
     digest.update(np.ascontiguousarray(cf.item_factors).tobytes())
     digest.update(np.sort(np.asarray(users, dtype=np.int64)).tobytes())

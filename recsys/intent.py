@@ -15,17 +15,21 @@ How the built-in parser reads a request:
    "want", 喜欢 …) or the clause ends; a comma ends it too unless what follows is a bare
    list ("no horror, gore or slashers"). Post-posed cues ("horror is not my thing",
    对恐怖片不感兴趣) negate what precedes them.
-4. **Terms**: genre words (English and Chinese) become liked or disliked genres by scope;
-   titles in a negated scope become disliked titles; era phrases ("90s", "late 80s",
-   "before 2000", "recent", 九十年代) become a :class:`YearRange`; tag-vocabulary phrases
-   and mood words become keywords (or disliked keywords); name-like tags become people.
+4. **Terms**: genre words (English, Chinese, and French / Spanish / German / Italian) become
+   liked or disliked genres by scope; titles in a negated scope become disliked titles (Chinese
+   titles such as 《阿甘正传》 are found through the knowledge's aliases); era phrases ("90s",
+   "late 80s", "before 2000", "recent", 九十年代) become a :class:`YearRange`; tag-vocabulary
+   phrases, plot keywords of the movie knowledge and mood words become keywords (or disliked
+   keywords); people the knowledge knows ("Tom Hanks", "Nolan's films", 周星驰) and name-like
+   tags become people (or disliked people: "no Brad Pitt").
 5. **Zero-shot genres**: the encoder embeds the positive part of the request; its cosine
    to each genre description gives ``affinity_g = softmax_g(cos(q, d_g) / τ)``. When the
-   request is English, names no title and the rules found no liked genre, genres with
-   ``cos(q, d_g) ≥`` :data:`ZERO_SHOT_MIN_COSINE` and within :data:`ZERO_SHOT_MARGIN` of
+   request is English, names no title or person and the rules found no liked genre, genres
+   with ``cos(q, d_g) ≥`` :data:`ZERO_SHOT_MIN_COSINE` and within :data:`ZERO_SHOT_MARGIN` of
    the best (at most two) are added as liked.
 6. **Query text**: what the encoder sees — the request with negated spans removed; for
-   Chinese (the encoder is English-only) an English rendering of the intent.
+   Chinese and other languages the English encoder cannot read, an English rendering of the
+   intent.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ Plot words (:class:`LexicalIndex`), Okapi BM25 over ``keywords ×2 + overview + 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -324,6 +325,7 @@ class Knowledge:
     posters: tuple[str, ...]
     coverage: dict[str, float] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    fingerprint: str = ""        #: content hash of the source (keys caches built from it)
 
     @property
     def available(self) -> bool:
@@ -442,8 +444,10 @@ def load_knowledge(catalogue: Catalogue, path: str | Path | None) -> Knowledge:
         handle = path.open(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise KnowledgeError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    digest = hashlib.sha1()
     with handle:
         for line_no, line in enumerate(handle, 1):
+            digest.update(line.encode("utf-8", "replace"))
             if not line.strip():
                 continue
             try:
@@ -477,7 +481,7 @@ def load_knowledge(catalogue: Catalogue, path: str | Path | None) -> Knowledge:
     }
     return Knowledge(str(path), tuple(overview), tuple(directors), tuple(cast), tuple(keywords), votes,
                      tuple(title_zh), tuple(posters), coverage,
-                     tuple(sorted(f for f in families if f in ATTRIBUTIONS)))
+                     tuple(sorted(f for f in families if f in ATTRIBUTIONS)), digest.hexdigest()[:16])
 
 
 def _text(value: object) -> str:

@@ -142,8 +142,16 @@ def test_converted_ml_latest_small_recommends_the_same(recommender, tmp_path: Pa
     assert np.array_equal(cf.item_factors, recommender.cf.item_factors)
     matcher = TitleMatcher(converted.movie_ids.tolist(), list(converted.titles),
                            converted.n_ratings.tolist())
-    rec = Recommender(converted, recommender.encoder, recommender.index, cf, baseline_prior(converted),
-                      matcher, config=recommender.config)
+    # the same movie knowledge (keyed by movieId) and the same adapter (same item rows)
+    from recsys.knowledge import KnowledgeIndex
+    from recsys.pipeline import load_movie_knowledge
+
+    knowledge = KnowledgeIndex.build(load_movie_knowledge(converted), converted)
+    prior = baseline_prior(converted, votes=knowledge.knowledge.votes,
+                           votes_weight=recommender.config.prior_votes_weight)
+    rec = Recommender(converted, recommender.encoder, recommender.index, cf, prior,
+                      matcher, config=recommender.config, knowledge=knowledge)
+    rec.adapter = recommender.adapter
     for text in ["mind-bending sci-fi like Inception, nothing gory",
                  "a heist movie, no romance",
                  "90s romantic comedies like Notting Hill"]:
