@@ -529,8 +529,8 @@ def _shown(path: Path | str | None) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from recsys.evaluation.cases import simulated_requests
     from recsys.evaluation.collect import collect_stages
-    from recsys.evaluation.descriptions import simulated_requests
     from recsys.evaluation.report import write_csv
     from recsys.evaluation.requests import VARIANTS
     from recsys.evaluation.tuning import SWEEP_COLUMNS, sweep_rows, weight_grid

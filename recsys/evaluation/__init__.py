@@ -8,10 +8,12 @@ Modules (each states its contract and formulas):
                  popularity, intra-list diversity, violations (also used by the Compare page)
 ``stats``        bootstrap resamples, mean and 95 % interval, paired differences, lifts
 ``stages``       :class:`StageTable` (weight-independent stage scores, cheap re-blending)
-``collect``      :func:`collect_stages`: run the pipeline once per request (prefetching encoder)
+``collect``      :func:`collect_stages`: run the pipeline once per request
+``encoding``     batch query encoding (cached) behind a prefetching encoder
 ``tuning``       the α/β/γ grid, sweeps, weight tuning, two-fold cross-fitting
 ``heldout``      user split, train-only recommender and adapter, user histories
-``descriptions`` simulated / sampled / warm-up cases written from user histories
+``descriptions`` natural-language descriptions of a user's history (never naming a target)
+``cases``        simulated / sampled20 / warm-up cases (:class:`EvalRequest`) from histories
 ``protocols``    ``run_redial``, ``run_held_out``, ``run_warmup``, ``evaluate_table``, engine facts
 ``report``       sweep CSV writing
 

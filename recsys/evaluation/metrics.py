@@ -32,9 +32,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from recsys.intent import YearRange
 
 # ---------------------------------------------------------------------------- one list
 
@@ -175,7 +178,7 @@ def ild(embeddings: np.ndarray) -> float | None:
     return float((n * (n - 1) - (gram.sum() - np.trace(gram))) / (n * (n - 1)))
 
 
-def era_bounds(era: Any) -> tuple[float, float]:
+def era_bounds(era: YearRange | None) -> tuple[float, float]:
     """``(lo, hi)`` years of an intent's era (``start`` / ``end`` may be ``None``: open);
     ``(−inf, inf)`` without an era."""
     lo = -np.inf if era is None or era.start is None else float(era.start)

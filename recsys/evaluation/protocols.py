@@ -18,7 +18,7 @@ import numpy as np
 
 from recsys.blend import BlendWeights
 from recsys.evaluation.collect import adapter_rankings, adapter_tables, collect_stages, without_adapter
-from recsys.evaluation.descriptions import (
+from recsys.evaluation.cases import (
     SAMPLED_CANDIDATES,
     WARMUP_STEPS,
     sampled_requests,

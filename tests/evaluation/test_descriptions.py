@@ -1,10 +1,11 @@
-"""Simulated descriptions (``recsys.evaluation.descriptions``): varied, never naming a target."""
+"""Simulated descriptions (``recsys.evaluation.descriptions``, ``cases``): varied, never naming a target."""
 
 from __future__ import annotations
 
 import re
 
-from recsys.evaluation.descriptions import names_title, simulated_requests, TitleGuard
+from recsys.evaluation.cases import simulated_requests
+from recsys.evaluation.descriptions import TitleGuard, names_title
 from recsys.evaluation.heldout import split_users, train_only_data, user_histories
 from tests.conftest import requires_data, shared_data_dir
 

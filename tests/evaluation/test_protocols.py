@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recsys.evaluation.descriptions import sampled_requests
+from recsys.evaluation.cases import sampled_requests
 from recsys.evaluation.heldout import held_out_setup
 from recsys.evaluation.protocols import run_held_out, run_redial, run_warmup
 from recsys.evaluation.requests import ALL_SYSTEMS, SYSTEMS, VARIANTS, EvalRequest
