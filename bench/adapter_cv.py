@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recsys.adapter import AdapterConfig, train_adapter  # noqa: E402
 from recsys.data import default_cache_dir  # noqa: E402
-from recsys.evaluate import collect_stages, load_requests  # noqa: E402
+from recsys.evaluation.collect import collect_stages  # noqa: E402
+from recsys.evaluation.requests import load_requests  # noqa: E402
 from recsys.pipeline import Recommender  # noqa: E402
 from recsys.splits import split_users  # noqa: E402
 

@@ -29,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recsys.baseline import baseline_prior  # noqa: E402
 from recsys.data import default_cache_dir  # noqa: E402
-from recsys.evaluate import collect_stages, load_requests, paired_differences  # noqa: E402
+from recsys.evaluation.collect import collect_stages  # noqa: E402
+from recsys.evaluation.requests import load_requests  # noqa: E402
+from recsys.evaluation.stats import paired_differences  # noqa: E402
 from recsys.pipeline import Recommender  # noqa: E402
 
 METRICS = ("recall@10", "ndcg@10")

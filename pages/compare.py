@@ -18,7 +18,6 @@ from recsys import charts
 from recsys.compare import (
     SYSTEMS,
     WARMUP_METRIC,
-    coverage,
     evaluation_subsets,
     evaluation_table,
     is_warmup,
@@ -30,6 +29,7 @@ from recsys.compare import (
     system_short,
     warmup_curves,
 )
+from recsys.evaluation.metrics import coverage, era_bounds
 from recsys.intent import InvalidRequestError
 
 logger = logging.getLogger(__name__)
@@ -156,13 +156,16 @@ else:
             cover = coverage(prompt_lists[system] + [lists[system]], len(cat))
             measures.append(list_measures(system, lists[system], lists["blend"], genres=cat.genres,
                                           n_ratings=cat.n_ratings, n_users=n_users, liked=liked_g,
-                                          disliked=disliked_g, coverage_value=cover))
+                                          disliked=disliked_g, years=cat.years,
+                                          era=era_bounds(intent.era) if intent.era is not None else None,
+                                          coverage_value=cover))
         ui.md(h.section_heading("Scorecard", "How each list serves this request, and how far it reaches into "
                                              "the catalogue"))
         frame = pd.DataFrame([{
             "system": system_label(m.system),
             "overlap": m.overlap_with_blend,
             "liked": m.liked_genre_share,
+            "disliked": m.disliked_shown,
             "violations": m.violations,
             "novelty": m.novelty,
             "popularity": m.mean_ratings,
@@ -176,8 +179,14 @@ else:
                                                      max_value=1.0,
                                                      help="Share of items with a genre you asked for "
                                                           "(empty when you named none)"),
-            "violations": st.column_config.NumberColumn("Intent violations", format="%d",
-                                                        help="Items showing a genre you said no to"),
+            "disliked": st.column_config.NumberColumn("Disliked genres shown", format="%d",
+                                                      help="Items showing a genre you said no to"),
+            "violations": st.column_config.ProgressColumn("Intent violations", format="percent", min_value=0.0,
+                                                          max_value=1.0,
+                                                          help="Share of the list with a genre you said no to "
+                                                               "or a year outside the era you asked for "
+                                                               "(empty when you stated neither) — the "
+                                                               "benchmark's violations@k"),
             "novelty": st.column_config.NumberColumn("Novelty (bits)", format="%.1f",
                                                      help="Mean −log₂ of an item's share of raters: higher = "
                                                           "less mainstream"),

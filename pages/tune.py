@@ -36,10 +36,12 @@ def _sweep_store() -> dict[tuple[str, str, int], pd.DataFrame]:
 
 def _quick_sweep(_rec: Any, path: str, size: int, _progress: Any = None) -> pd.DataFrame:
     """The same grid on a seeded sample of development requests, with the evaluation's own
-    code (``recsys.evaluate``): stage scores once per request, then one blend per point."""
+    code (``recsys.evaluation``): stage scores once per request, then one blend per point."""
     import numpy as np
 
-    from recsys.evaluate import collect_stages, load_requests, sweep_rows
+    from recsys.evaluation.collect import collect_stages
+    from recsys.evaluation.requests import load_requests
+    from recsys.evaluation.tuning import sweep_rows
 
     requests = [r for r in load_requests(path) if r.targets]
     if size < len(requests):

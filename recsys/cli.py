@@ -397,11 +397,11 @@ RESULTS_DIR = ROOT / "assets" / "results"
 
 
 def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[Any]]:
-    from recsys import evaluate
+    from recsys.evaluation.requests import load_requests
 
     path = Path(args.requests) if args.requests else DEFAULT_REQUESTS
     try:
-        requests = evaluate.load_requests(path)
+        requests = load_requests(path)
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
@@ -433,16 +433,16 @@ def _cache_dir(args: argparse.Namespace) -> Path:
 
 
 def _held_out(args: argparse.Namespace, recommender: Any, progress: Any) -> Any:
-    from recsys import evaluate
+    from recsys.evaluation.heldout import HOLDOUT, held_out_setup
     from recsys.data import DataError, load_dataset
 
     try:
         raw = load_dataset(args.data_dir, dataset=args.dataset, cache_dir=args.cache_dir)
     except DataError as exc:
         raise CLIError(" ".join(str(exc).split()), EXIT_DATA) from None
-    return evaluate.held_out_setup(recommender, raw, seed=args.seed,
-                                   fraction=getattr(args, "holdout", evaluate.HOLDOUT),
-                                   users=args.users, cache_dir=_cache_dir(args), progress=progress)
+    return held_out_setup(recommender, raw, seed=args.seed,
+                          fraction=getattr(args, "holdout", HOLDOUT),
+                          users=args.users, cache_dir=_cache_dir(args), progress=progress)
 
 
 def _code_version() -> dict[str, Any]:
@@ -461,12 +461,13 @@ def _code_version() -> dict[str, Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from recsys import evaluate
+    from recsys.evaluation.metrics import accuracy_names
+    from recsys.evaluation.protocols import run_held_out, run_redial, run_warmup
     from recsys.progress import tqdm_progress
 
     _check_eval_args(args)
-    if args.protocol != "warmup" and args.tune_metric not in evaluate.accuracy_names(args.k, args.protocol):
-        raise CLIError(f"--tune-metric must be one of {', '.join(evaluate.accuracy_names(args.k, args.protocol))}")
+    if args.protocol != "warmup" and args.tune_metric not in accuracy_names(args.k, args.protocol):
+        raise CLIError(f"--tune-metric must be one of {', '.join(accuracy_names(args.k, args.protocol))}")
     wall = time.perf_counter()
     path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
     recommender = _load(args, show_progress=sys.stderr.isatty())
@@ -475,22 +476,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with tqdm_progress("Evaluating", disable=not sys.stderr.isatty()) as progress:
         if args.protocol == "redial":
-            body = evaluate.run_redial(recommender, requests, weights=weights, k=args.k,
-                                       resamples=args.resamples, seed=args.seed,
-                                       tune_metric=args.tune_metric, cache_dir=_cache_dir(args),
-                                       progress=progress)
+            body = run_redial(recommender, requests, weights=weights, k=args.k,
+                              resamples=args.resamples, seed=args.seed,
+                              tune_metric=args.tune_metric, cache_dir=_cache_dir(args),
+                              progress=progress)
             source = str(path)
         else:
             setup = _held_out(args, recommender, progress)
             if args.protocol == "warmup":
-                body = evaluate.run_warmup(setup, weights=weights, k=args.k, resamples=args.resamples,
-                                           seed=args.seed, cache_dir=_cache_dir(args), progress=progress)
+                body = run_warmup(setup, weights=weights, k=args.k, resamples=args.resamples,
+                                  seed=args.seed, cache_dir=_cache_dir(args), progress=progress)
                 users = body["n"]
             else:
-                body = evaluate.run_held_out(setup, args.protocol, weights=weights, k=args.k,
-                                             resamples=args.resamples, seed=args.seed,
-                                             tune_metric=args.tune_metric, cache_dir=_cache_dir(args),
-                                             progress=progress)
+                body = run_held_out(setup, args.protocol, weights=weights, k=args.k,
+                                    resamples=args.resamples, seed=args.seed,
+                                    tune_metric=args.tune_metric, cache_dir=_cache_dir(args),
+                                    progress=progress)
                 users = body["split"]["evaluated_users"]
             source = (f"{recommender.catalogue.name}: {users} held-out users (seed {args.seed}, "
                       f"{args.holdout:.0%} of users held out"
@@ -528,16 +529,20 @@ def _shown(path: Path | str | None) -> str:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from recsys import evaluate
+    from recsys.evaluation.cases import simulated_requests
+    from recsys.evaluation.collect import collect_stages
+    from recsys.evaluation.report import write_csv
+    from recsys.evaluation.requests import VARIANTS
+    from recsys.evaluation.tuning import SWEEP_COLUMNS, sweep_rows, weight_grid
     from recsys.progress import tqdm_progress
 
     args.k = 10
     _check_eval_args(args)
     try:
-        evaluate.weight_grid(args.step)
+        weight_grid(args.step)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    metric_choices = set(evaluate.SWEEP_COLUMNS[3:])
+    metric_choices = set(SWEEP_COLUMNS[3:])
     if args.metric not in metric_choices:
         raise CLIError(f"--metric must be one of {', '.join(sorted(metric_choices))}")
     wall = time.perf_counter()
@@ -546,24 +551,24 @@ def _sweep(args: argparse.Namespace) -> int:
     _select_parser(recommender, args.parser)
     with tqdm_progress("Sweeping", disable=not sys.stderr.isatty()) as progress:
         if args.protocol == "redial":
-            table = evaluate.collect_stages(recommender, requests, cache_dir=_cache_dir(args),
-                                            progress=progress)
+            table = collect_stages(recommender, requests, cache_dir=_cache_dir(args),
+                                   progress=progress)
             subsets = {"nomention": table.rows_where(has_mention=False)}
             source = f"{_shown(path)} ({len(table)} requests)"
         else:
             setup = _held_out(args, recommender, progress)
-            cases = evaluate.simulated_requests(setup.test_rec.catalogue, setup.test_histories,
-                                                seed=args.seed)
-            table = evaluate.collect_stages(setup.test_rec, cases, cache_dir=_cache_dir(args),
-                                            progress=progress)
-            subsets = {v: table.rows_where(variant=v) for v in evaluate.VARIANTS}
+            cases = simulated_requests(setup.test_rec.catalogue, setup.test_histories,
+                                       seed=args.seed)
+            table = collect_stages(setup.test_rec, cases, cache_dir=_cache_dir(args),
+                                   progress=progress)
+            subsets = {v: table.rows_where(variant=v) for v in VARIANTS}
             source = f"{len(table)} simulated cases of held-out users (seed {args.seed})"
     started = time.perf_counter()
-    rows = evaluate.sweep_rows(table, step=args.step, subsets=subsets)
+    rows = sweep_rows(table, step=args.step, subsets=subsets)
     blend_seconds = time.perf_counter() - started
     out = Path(args.out) if args.out else RESULTS_DIR / f"sweep-{args.protocol}.csv"
     try:
-        evaluate.write_csv(rows, out)
+        write_csv(rows, out)
     except OSError as exc:
         raise CLIError(f"cannot write {out}: {exc.strerror or exc}", EXIT_DATA) from None
     best = max(rows, key=lambda row: row[args.metric])
@@ -574,9 +579,9 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"stage scores {table.seconds:.1f} s, blends {blend_seconds:.1f} s, "
           f"total {time.perf_counter() - wall:.1f} s")
     print(f"best {args.metric}: α={best['alpha']:g} β={best['beta']:g} γ={best['gamma']:g}  "
-          + "  ".join(f"{m}={best[m]:.4f}" for m in evaluate.SWEEP_COLUMNS[3:]))
+          + "  ".join(f"{m}={best[m]:.4f}" for m in SWEEP_COLUMNS[3:]))
     print(f"default      α={current['alpha']:g} β={current['beta']:g} γ={current['gamma']:g}  "
-          + "  ".join(f"{m}={current[m]:.4f}" for m in evaluate.SWEEP_COLUMNS[3:]))
+          + "  ".join(f"{m}={current[m]:.4f}" for m in SWEEP_COLUMNS[3:]))
     ranked = sorted(rows, key=lambda row: -row[args.metric])
     rank = next(n for n, row in enumerate(ranked, 1) if row is current)
     print(f"default weights rank {rank}/{len(rows)} by {args.metric}; top 5:")
@@ -653,7 +658,7 @@ def _lift_table(payload: dict[str, Any], metrics: list[str]) -> list[str]:
 
 def format_evaluation(payload: dict[str, Any]) -> str:
     """Markdown tables of an evaluation (mean [95 % CI]): accuracy, beyond accuracy, subsets."""
-    from recsys.evaluate import accuracy_names, beyond_names
+    from recsys.evaluation.metrics import accuracy_names, beyond_names
 
     k = payload["k"]
     protocol = payload["protocol"]

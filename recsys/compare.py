@@ -5,9 +5,13 @@ liked genres ``G⁺`` and disliked genres ``G⁻``::
 
     overlap(L, M)     = |L ∩ M| / |L|                    (share of L also in M)
     liked-genre share = |{i ∈ L : G_i ∩ G⁺ ≠ ∅}| / |L|   (n/a when G⁺ is empty)
-    violations        = |{i ∈ L : G_i ∩ G⁻ ≠ ∅}|         (a disliked genre shown)
-    novelty           = mean_{i∈L} −log₂(max(n_i, 1) / U)   bits; n_i ratings, U users
-    coverage          = |∪_requests L| / |catalogue|     (over a set of requests)
+    disliked shown    = |{i ∈ L : G_i ∩ G⁻ ≠ ∅}|         (a count of disliked-genre items)
+
+``violations``, ``novelty``, ``coverage`` and the mean number of ratings are the
+evaluation's metrics, imported from :mod:`recsys.evaluation.metrics` (formulas there), so
+the scorecard and the benchmark tables on the Compare page mean the same thing:
+``violations`` is the *share* of the list with a disliked genre or a year outside the asked
+era (n/a when the request states neither), not a count.
 
 What CF changed (:func:`cf_adjustments`) compares the final list with the list the same
 weights give without CF (β = 0): *promoted* and *demoted* items moved within it,
@@ -16,7 +20,7 @@ weights give without CF (β = 0): *promoted* and *demoted* items moved within it
 
 Results files written by ``python -m recsys evaluate --json`` and ``python -m recsys
 sweep`` are parsed by :func:`evaluation_table` and :func:`read_sweep` (the Tune page's
-quick sweep computes the same grid with :mod:`recsys.evaluate` itself). The warm-up protocol's file
+quick sweep computes the same grid with :mod:`recsys.evaluation` itself). The warm-up protocol's file
 (``evaluate --protocol warmup``: quality after ``n`` reactions) is read by
 :func:`warmup_curves`.
 
@@ -37,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.blend import normalise_weights
+from recsys.evaluation.metrics import disliked_shown, novelty, popularity, violations
 
 #: Systems in display order.
 SYSTEMS = ("random", "popularity", "llm", "cf", "blend")
@@ -117,33 +122,6 @@ def liked_genre_share(item_genres: Sequence[Iterable[str]], liked: Iterable[str]
     return sum(1 for g in item_genres if liked_set & set(g)) / len(item_genres)
 
 
-def violations(item_genres: Sequence[Iterable[str]], disliked: Iterable[str]) -> int:
-    """Number of items showing a disliked genre."""
-    disliked_set = set(disliked)
-    if not disliked_set:
-        return 0
-    return sum(1 for g in item_genres if disliked_set & set(g))
-
-
-def novelty(n_ratings: Sequence[float], n_users: int) -> float:
-    """Mean self-information ``−log₂(max(n_i, 1) / U)`` in bits (higher = less popular), the
-    same formula as the evaluation's ``novelty@k``."""
-    counts = np.asarray(n_ratings, dtype=float)
-    if counts.size == 0:
-        return 0.0
-    return float(np.mean(-np.log2(np.maximum(counts, 1.0) / max(float(n_users), 1.0))))
-
-
-def coverage(lists: Iterable[Sequence[int]], n_items: int) -> float:
-    """Share of the catalogue that appears in at least one of the lists."""
-    if n_items <= 0:
-        return 0.0
-    seen: set[int] = set()
-    for items in lists:
-        seen.update(int(i) for i in items)
-    return len(seen) / n_items
-
-
 @dataclass(frozen=True)
 class ListMeasures:
     """The Compare page's scorecard row for one system."""
@@ -151,7 +129,8 @@ class ListMeasures:
     system: str
     overlap_with_blend: float
     liked_genre_share: float | None
-    violations: int
+    disliked_shown: int                #: items with a disliked genre (a count)
+    violations: float | None           #: the evaluation's violations (a share; None: no constraint)
     novelty: float
     mean_ratings: float
     coverage: float | None = None
@@ -160,20 +139,26 @@ class ListMeasures:
 def list_measures(system: str, items: Sequence[int], blend_items: Sequence[int], *,
                   genres: Sequence[Iterable[str]], n_ratings: Sequence[float], n_users: int,
                   liked: Iterable[str], disliked: Iterable[str],
+                  years: Sequence[int] = (), era: tuple[float, float] | None = None,
                   coverage_value: float | None = None) -> ListMeasures:
     """All per-list measures of the module docstring for one system's list.
 
-    ``genres`` and ``n_ratings`` are per catalogue item (indexed by the list's items).
+    ``genres``, ``n_ratings`` and ``years`` are per catalogue item (indexed by the list's
+    items); ``era`` is the asked era as ``(lo, hi)`` years
+    (:func:`recsys.evaluation.metrics.era_bounds`), ``None`` when none was asked.
     """
     item_genres = [genres[int(i)] for i in items]
     counts = [float(n_ratings[int(i)]) for i in items]
+    item_years = [int(years[int(i)]) for i in items] if era is not None else []
+    disliked = list(disliked)
     return ListMeasures(
         system=system,
         overlap_with_blend=overlap(items, blend_items),
         liked_genre_share=liked_genre_share(item_genres, liked),
-        violations=violations(item_genres, disliked),
+        disliked_shown=disliked_shown(item_genres, disliked),
+        violations=violations(item_genres, disliked, item_years, era),
         novelty=novelty(counts, n_users),
-        mean_ratings=float(np.mean(counts)) if counts else 0.0,
+        mean_ratings=popularity(counts),
         coverage=coverage_value,
     )
 

@@ -848,7 +848,7 @@ def _read_100k(folder: Path, fp: _Fingerprint, step: Callable[[str], None]) -> _
 # --------------------------------------------------------------------------- your own catalogue
 
 IMPLICIT_RATING = 4.0
-"""The rating an interaction without one counts as: a "like" (``evaluate.LIKED_RATING``),
+"""The rating an interaction without one counts as: a "like" (``recsys.evaluation.heldout.LIKED_RATING``),
 confidence ``1 + 2·(4 − 3.5) = 2`` in ALS (see :mod:`recsys.cf`)."""
 ITEM_COLUMNS = ("item_id", "title", "year", "categories", "description", "tags", "people",
                 "popularity")

@@ -133,7 +133,7 @@ def test_metric_bars_mark_missing_values() -> None:
 
 
 def test_weight_grid_puts_each_triple_in_customdata_and_marks_best_and_current() -> None:
-    from recsys.evaluate import weight_grid as grid
+    from recsys.evaluation.tuning import weight_grid as grid
 
     points = grid(0.5)                                             # 6 points
     a = [p[0] for p in points]

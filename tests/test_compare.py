@@ -19,24 +19,19 @@ def test_overlap_and_matrix() -> None:
     assert m[0, 0] == 1.0 and m[0, 1] == 0.5 and m[2, 0] == 0.0
 
 
-def test_liked_genre_share_and_violations() -> None:
+def test_liked_genre_share_and_disliked_genres_shown() -> None:
     genres = [("Sci-Fi", "Action"), ("Drama",), ("Horror", "Sci-Fi")]
     assert compare.liked_genre_share(genres, ["Sci-Fi"]) == pytest.approx(2 / 3)
     assert compare.liked_genre_share(genres, []) is None             # nothing asked for: n/a
-    assert compare.violations(genres, ["Horror"]) == 1
-    assert compare.violations(genres, []) == 0
+    assert compare.disliked_shown(genres, ["Horror"]) == 1
+    assert compare.disliked_shown(genres, []) == 0
 
 
-def test_novelty_rewards_less_popular_items() -> None:
-    popular = compare.novelty([300, 250], n_users=610)
-    niche = compare.novelty([2, 1], n_users=610)
-    assert niche > popular > 0
-    assert compare.novelty([609], n_users=609) == pytest.approx(0.0)
+def test_scorecard_uses_the_evaluation_metrics() -> None:
+    # one definition: the Compare page's measures are the benchmark's (recsys.evaluation.metrics)
+    from recsys.evaluation import metrics
 
-
-def test_coverage_counts_distinct_items() -> None:
-    assert compare.coverage([[1, 2], [2, 3], [3]], n_items=10) == 0.3
-    assert compare.coverage([], n_items=0) == 0.0
+    assert compare.violations is metrics.violations and compare.novelty is metrics.novelty
 
 
 def test_list_measures_for_one_system() -> None:
@@ -46,7 +41,12 @@ def test_list_measures_for_one_system() -> None:
                               liked=["Sci-Fi"], disliked=["Horror"], coverage_value=0.2)
     assert m.overlap_with_blend == pytest.approx(2 / 3)
     assert m.liked_genre_share == pytest.approx(2 / 3)
-    assert m.violations == 1
+    assert m.disliked_shown == 1
+    assert m.violations == pytest.approx(1 / 3)           # the evaluation's share, not a count
+    years = [1999, 1994, 1980, 2012]
+    in_90s = compare.list_measures("llm", [0, 1, 3], [0], genres=genres, n_ratings=n_ratings, n_users=100,
+                                   liked=[], disliked=["Horror"], years=years, era=(1990.0, 1999.0))
+    assert in_90s.violations == pytest.approx(2 / 3) and in_90s.disliked_shown == 1   # Horror, 2012
     assert m.mean_ratings == pytest.approx(160 / 3)
     assert m.coverage == 0.2
 

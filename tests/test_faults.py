@@ -23,7 +23,7 @@ from recsys.cachefile import load_npz, save_npz
 from recsys.cf import ALSConfig, cf_cache_path, fit_als
 from recsys.data import load_dataset
 from recsys.embed import index_path, load_item_index
-from recsys.evaluate import encode_queries
+from recsys.evaluation.encoding import encode_queries
 from tests.test_data import LATEST, RATINGS, Server, build_zip
 
 CONFIG = ALSConfig(factors=3, regularization=1.0, iterations=5)

@@ -210,7 +210,7 @@ def test_compare_shows_five_lists_and_a_scorecard(new_app, results_dir: Path) ->
     card = next(f.value for f in at.dataframe if "violations" in getattr(f.value, "columns", []))
     assert list(card["system"]) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend"]
     assert card.loc[card["system"] == "Blend", "overlap"].item() == pytest.approx(1.0)
-    assert card.loc[card["system"] == "Blend", "violations"].item() == 0      # no Horror in the blend
+    assert card.loc[card["system"] == "Blend", "disliked"].item() == 0        # no Horror in the blend
     # No results files yet: the page says which command makes them.
     assert any("python -m recsys evaluate --json" in i.value for i in at.info)
 
@@ -280,7 +280,7 @@ def test_compare_plots_the_warmup_curves(new_app, results_dir: Path) -> None:
 # ----------------------------------------------------------------------------- Tune
 
 def _write_sweep(folder: Path) -> None:
-    from recsys.evaluate import weight_grid
+    from recsys.evaluation.tuning import weight_grid
 
     rows = ["alpha,beta,gamma,recall@10,ndcg@10,recall@50,hr@10,mrr"]
     for a, b, g in weight_grid(0.1):

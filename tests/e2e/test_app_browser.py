@@ -50,7 +50,7 @@ def _results_dir(folder: Path) -> Path:
              "systems": {s: {"curve": dict(zip(steps, v)),
                              "ci95": {k: [x * 0.85, x * 1.15] for k, x in zip(steps, v)}} for s, v in curves.items()}}))
     if not (folder / "sweep-redial.csv").exists():
-        from recsys.evaluate import weight_grid
+        from recsys.evaluation.tuning import weight_grid
 
         rows = ["alpha,beta,gamma,recall@10,ndcg@10"]
         rows += [f"{a},{b},{g},{0.1 - (a - 0.4) ** 2 - (b - 0.4) ** 2:.4f},{0.05 - (a - 0.4) ** 2:.4f}"
