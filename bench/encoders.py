@@ -52,7 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recsys.evaluate import ndcg_at, recall_at  # noqa: E402
+from recsys.evaluation.metrics import ndcg_at, recall_at  # noqa: E402
 from recsys.text import GENRE_DESCRIPTIONS, TEXT_RECIPE  # noqa: E402
 
 REDIAL_TRAIN = Path(os.environ.get("REDIAL_TRAIN",
