@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from recsys.adapter import AdapterConfig, train_adapter  # noqa: E402
-from recsys.llm_scores import top_indices  # noqa: E402
+from recsys.relevance import top_indices  # noqa: E402
 from recsys.pipeline import Recommender  # noqa: E402
 from recsys.splits import split_users  # noqa: E402
 

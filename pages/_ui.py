@@ -575,7 +575,7 @@ def current_live() -> PageSession | None:
 # --------------------------------------------------------------------------- sidebar latency
 
 LATENCY_STAGES = (("parse", "Parse (rules)"), ("llm_call", "LLM call"), ("encode", "Encode request"),
-                  ("llm_scores", "Relevance r"), ("cf", "CF fold-in"), ("blend", "Blend"),
+                  ("relevance", "Relevance r"), ("cf", "CF fold-in"), ("blend", "Blend"),
                   ("explain", "Explain"), ("rerank", "LLM rerank"))
 
 
@@ -592,7 +592,7 @@ def record_run(label: str, timings: dict[str, float], *, llm_ms: float | None = 
         t["llm_call"] = float(llm_ms)
     elif intent_ms >= 0.05:
         t["parse"] = intent_ms
-    for key in ("encode", "llm_scores", "cf", "blend", "explain"):
+    for key in ("encode", "relevance", "cf", "blend", "explain"):
         if key in timings:
             t[key] = float(timings[key])
     t["total"] = float(timings.get("total", sum(t.values())))

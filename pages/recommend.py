@@ -219,7 +219,7 @@ with timing_slot:
               + (" — including the LLM call" if intent.llm_ms else ""))]
     if intent.llm_ms:
         tiles.append(("LLM call", intent.llm_ms, "Waiting for the generative LLM's answer (part of Intent)"))
-    tiles += [("LLM scores", t.get("encode", 0) + t.get("llm_scores", 0), "Encoding the request and scoring r"),
+    tiles += [("Relevance", t.get("encode", 0) + t.get("relevance", 0), "Encoding the request and scoring r"),
               ("CF fold-in", t.get("cf", 0), "ALS fold-in of the pseudo-history and scoring s"),
               ("Blend + explain", t.get("blend", 0) + t.get("explain", 0), "Normalising, blending, explaining"),
               ("Total", t.get("total", 0), "The whole pipeline for this request")]

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from recsys.cachefile import load_npz, save_npz
-from recsys.llm_scores import top_indices
+from recsys.relevance import top_indices
 from recsys.profiles import describe
 from recsys.progress import Progress, report, scaled
 

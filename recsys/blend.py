@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recsys.llm_scores import top_indices
+from recsys.relevance import top_indices
 
 
 def normalise_weights(values: Sequence[object]) -> tuple[float, float, float]:

@@ -40,7 +40,7 @@ from recsys.embed import ItemIndex, TextEncoder, load_item_index
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
 from recsys.knowledge import (Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source,
                               load_knowledge, poster_url, tokens)
-from recsys.llm_scores import RelevanceConfig, RelevanceScores, score_relevance, top_indices
+from recsys.relevance import RelevanceConfig, RelevanceScores, score_relevance, top_indices
 from recsys.progress import Progress, report, scaled
 from recsys.splits import split_users
 from recsys.titles import TitleMatcher
@@ -380,7 +380,7 @@ class Recommender:
             llm_top = top_indices(relevance.r, self.config.relevance.candidates, excluded)
             relevance = replace(relevance, candidates=llm_top, excluded=excluded)
         t3 = time.perf_counter()
-        timings["llm_scores"] = (t3 - t2) * 1000
+        timings["relevance"] = (t3 - t2) * 1000
 
         seeds = tuple(self._pseudo_history(intent, relevance, liked_idx, disliked_idx))
         user_vector = self.cf.fold_in(seeds)

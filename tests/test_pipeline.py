@@ -23,7 +23,7 @@ def test_every_stage_is_returned_and_the_list_is_explained(tiny_recommender):
         alpha, beta, gamma = result.weights.as_tuple()
         assert item.score == pytest.approx(alpha * item.r + beta * item.s + gamma * item.b, abs=1e-5)
         assert item.explanation
-    for key in ("intent", "encode", "llm_scores", "cf", "blend", "total"):
+    for key in ("intent", "encode", "relevance", "cf", "blend", "total"):
         assert result.timings[key] >= 0
 
 

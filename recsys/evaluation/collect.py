@@ -25,7 +25,7 @@ from recsys.evaluation.encoding import prefetching
 from recsys.evaluation.metrics import era_bounds
 from recsys.evaluation.requests import DEFAULT_SEED, LIST_LENGTH, EvalRequest, ProgressFn
 from recsys.evaluation.stages import EvalContext, StageTable
-from recsys.llm_scores import top_indices
+from recsys.relevance import top_indices
 
 if TYPE_CHECKING:
     from recsys.feedback import LiveSession
