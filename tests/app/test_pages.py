@@ -86,7 +86,7 @@ def test_typed_request_produces_a_list_and_the_four_stages(new_app) -> None:
     assert "parsed by built-in rules" in text
     # Timing tiles per stage.
     labels = [m.label for m in at.metric]
-    assert {"Intent", "LLM scores", "CF fold-in", "Blend + explain", "Total"} <= set(labels)
+    assert {"Intent", "Relevance", "CF fold-in", "Blend + explain", "Total"} <= set(labels)
 
 
 @requires_data
