@@ -363,6 +363,12 @@ def adapter_facts(report: Mapping[str, Any], weight: float) -> list[tuple[str, s
     """What the Data & about page says about a trained adapter: ``(label, value)`` pairs from
     its training report (missing fields are left out, never invented)."""
     facts: list[tuple[str, str]] = [("weight λ in r", f"{weight:g}")]
+    named = _number(report.get("weight_named"))
+    if named is not None and named != weight:
+        facts.append(("λ when a movie is named", f"{named:g}"))
+    real = _number(report.get("real_requests"))
+    if real is not None:
+        facts.append(("real requests learned from", f"{int(real):,}"))
     users = _number(report.get("training_users"))
     texts = _number(report.get("training_texts"))
     if users is not None:

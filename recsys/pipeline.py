@@ -290,7 +290,12 @@ class Recommender:
         :func:`recsys.splits.split_users`, :attr:`PipelineConfig.adapter` and the real requests
         of ``$RECSYS_TRAIN_REQUESTS`` (:func:`recsys.adapter.training_requests`)."""
         train_users, _ = split_users(self.catalogue)
-        return train_users, self.config.adapter, training_requests(self.catalogue)
+        requests = training_requests(self.catalogue)
+        config = self.config.adapter
+        if not requests:
+            weight, weight_named = config.synthetic_weights
+            config = replace(config, weight=weight, weight_named=weight_named)
+        return train_users, config, requests
 
     def adapter_file(self, cache_dir: str | Path | None = None) -> Path:
         """Where the adapter for this recommender is (or will be) cached."""

@@ -187,6 +187,8 @@ def test_adapter_facts_come_from_the_report_only() -> None:
                      "trainable parameters": "0.71 M", "validation loss": "7.346",
                      "validation Recall@10": "0.094 (λ = 0: 0.081)", "training time": "3.3 min"}
     assert dict(compare.adapter_facts({}, 1.0)) == {"weight λ in r": "1"}
+    real = dict(compare.adapter_facts({"real_requests": 1129, "weight_named": 0.5}, 1.0))
+    assert real == {"weight λ in r": "1", "λ when a movie is named": "0.5", "real requests learned from": "1,129"}
     assert dict(compare.adapter_facts({"val_recall@10": 0.12}, 1.0))["validation Recall@10"] == "0.120"
 
 

@@ -143,12 +143,10 @@ def split_adapter(recommender: Recommender, users: np.ndarray, cache_dir: Path,
         from recsys.adapter import adapter_path, load_adapter, save_adapter, train_adapter
     except ImportError:  # pragma: no cover - the adapter is optional
         return None
-    from recsys.adapter import training_requests
 
     # The same recipe as the product's adapter (real requests included: they are other
     # people than MovieLens' held-out users), with MovieLens users restricted to ``users``.
-    config = recommender.config.adapter
-    requests = training_requests(recommender.catalogue)
+    _, config, requests = recommender.adapter_recipe()
     path = adapter_path(cache_dir, recommender, np.asarray(users), config, requests)
     adapter = load_adapter(path, n_items=len(recommender.catalogue), query_dim=recommender.encoder.dim)
     if adapter is None:
