@@ -42,6 +42,7 @@ The LLM rerank of a final list is :mod:`recsys.rerank`.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import http.client
 import json
@@ -51,9 +52,8 @@ import re
 import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -77,7 +77,6 @@ from recsys.intent import (
     IntentParser,
     TitleRef,
     YearRange,
-    clean_request,
     describe_intent,
 )
 from recsys.titles import normalize_title
@@ -426,6 +425,18 @@ def _read_body(response: http.client.HTTPResponse, deadline: float, timeout: flo
         chunks.append(chunk)
 
 
+#: Generation threads a caller stopped waiting for; joined at exit (a torch thread still
+#: running when the interpreter shuts down aborts the process).
+_PENDING: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _join_pending(limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    for thread in list(_PENDING):
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
 class TransformersBackend:
     """A local causal LM (``transformers``), loaded on first use; greedy decoding.
 
@@ -506,18 +517,35 @@ class TransformersBackend:
                 prompt = "\n\n".join(f"{m['role'].upper()}: {m['content']}" for m in messages) + \
                     "\n\nASSISTANT:"
             inputs = tokenizer(prompt, return_tensors="pt")
-            left = deadline - time.monotonic()
-            if left <= 0.05:
-                raise TimeoutError
-            with torch.no_grad():
-                output = model.generate(**inputs, max_new_tokens=min(max_tokens, self.max_new_tokens),
-                                        do_sample=False, max_time=left,
-                                        pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
-            text = tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        except TimeoutError:
-            raise LLMError(f"the LLM did not answer within {budget:g} s") from None
         except Exception as exc:  # noqa: BLE001
             raise LLMError(f"the local model failed ({type(exc).__name__})") from None
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise LLMError(f"the LLM did not answer within {budget:g} s")
+        outcome: dict[str, Any] = {}
+
+        def generate() -> None:
+            # max_time stops decoding at the deadline; the prompt's forward pass cannot be cut,
+            # so the caller stops waiting at the deadline and this thread ends soon after.
+            try:
+                with torch.no_grad():
+                    output = model.generate(**inputs, max_new_tokens=min(max_tokens, self.max_new_tokens),
+                                            do_sample=False, max_time=left,
+                                            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+                outcome["text"] = tokenizer.decode(output[0][inputs["input_ids"].shape[1]:],
+                                                   skip_special_tokens=True)
+            except Exception as exc:  # noqa: BLE001 - reported to the caller
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=generate, name="recsys-llm-generate", daemon=True)
+        worker.start()
+        _PENDING.add(worker)
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            raise LLMError(f"the LLM did not answer within {budget:g} s")
+        if "error" in outcome:
+            raise LLMError(f"the local model failed ({type(outcome['error']).__name__})")
+        text = outcome.get("text", "")
         if not text.strip():
             raise LLMError("the LLM returned an empty answer")
         return text
