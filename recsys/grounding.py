@@ -13,7 +13,8 @@ Checks (all on the cleaned request text):
   one typo allowed in words of five letters or more; a very short one-word title must be
   capitalised in the request, so "cheer me up" does not name *Up*).
 * :func:`keyword_in_text` — every content word of a keyword occurs in the request, or a
-  close lexical variant of it (same stem, or one edit in a long word).
+  close lexical variant of it (same stem, or one edit in a long word);
+  :func:`generic_keyword` flags keywords made only of generic words ("good movies").
 * :func:`genre_evidence` — the word in the request that signals a genre (the built-in
   parser's genre lexicon plus a few more cue words), or ``None``.
 * :func:`era_cues` / :func:`era_supported` — an era is taken only when the request holds an
@@ -178,6 +179,19 @@ def keyword_in_text(keyword: str, text: str) -> bool:
     if not tokens and keyword.strip() and keyword.strip() in text:   # CJK: no word tokens
         return True
     return all(any(_variant(w, t) for t in tokens) for w in wanted) or keyword.strip().lower() in text.lower()
+
+
+_GENERIC = {"good", "great", "nice", "best", "awesome", "cool", "amazing", "favorite", "favourite",
+            "movie", "movies", "film", "films", "flick", "flicks", "idea", "ideas", "suggestion",
+            "suggestions", "recommendation", "recommendations", "something", "anything", "watch",
+            "watching", "like", "love", "lol", "hello", "hi", "hey", "please", "thanks", "new", "old",
+            "genre", "genres", "type", "types", "kind", "kinds", "all", "any", "some", "really"}
+
+
+def generic_keyword(keyword: str) -> bool:
+    """True when every word of ``keyword`` is a generic word ("good", "movies", "ideas")."""
+    tokens = words(keyword)
+    return not tokens or all(t in _GENERIC or t in _STOP for t in tokens)
 
 
 # ----------------------------------------------------------------------------- genres

@@ -65,6 +65,7 @@ from recsys.grounding import (
     Claim,
     claim,
     era_supported,
+    generic_keyword,
     genre_evidence,
     has_negation,
     keyword_in_text,
@@ -829,7 +830,8 @@ class LLMIntentParser:
         * liked genres: the rules' genres; the model's with a cue word in the request, or
           kept as *inferred* when the zero-shot step inferred them too; else dropped;
         * disliked genres: the rules'; the model's only with a cue word *and* a negation;
-        * keywords: only when they (or a close variant) occur in the request.
+        * keywords: only when they (or a close variant) occur in the request outside the
+          titles it names, and are neither a genre name nor a generic word ("good").
         """
         genres = self._genres
         text = base.text
@@ -906,7 +908,13 @@ class LLMIntentParser:
                 continue
             if k in disliked_kw:
                 claims.append(claim("keyword", raw, False, None, "the request rules it out"))
-            elif keyword_in_text(k, text):
+            elif map_genres([k], genres):
+                claims.append(claim("keyword", raw, False, None, "a genre name (read as a genre)"))
+            elif generic_keyword(k):
+                claims.append(claim("keyword", raw, False, None, "too generic"))
+            elif not keyword_in_text(k, free_text) and keyword_in_text(k, text):
+                claims.append(claim("keyword", raw, False, None, "part of a title the request names"))
+            elif keyword_in_text(k, free_text):
                 keywords.append(k)
                 claims.append(claim("keyword", raw, True, "keyword"))
             else:
