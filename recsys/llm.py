@@ -53,6 +53,7 @@ import socket
 import threading
 import time
 import urllib.parse
+import urllib.request
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -303,12 +304,8 @@ class OpenAICompatibleBackend:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LLMError(f"the LLM did not answer within {timeout:g} s")
-            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            conn = cls(parts.hostname or "", parts.port, timeout=remaining)
+            conn, target = _connection(parts, remaining)
             connections.append(conn)
-            target = parts.path or "/"
-            if parts.query:
-                target += "?" + parts.query
             try:
                 conn.request(method, target, body=data, headers=self._headers(data is not None))
                 response = conn.getresponse()
@@ -393,6 +390,26 @@ def _origin(url: str, safe: bool = False) -> str:
     except ValueError:
         port = 0
     return f"{parts.scheme}://{parts.hostname or ''}:{port}"
+
+
+def _connection(parts: urllib.parse.SplitResult, timeout: float
+                ) -> tuple[http.client.HTTPConnection, str]:
+    """A connection for ``parts`` and the request target, through the proxy the environment
+    names (``HTTP(S)_PROXY`` / ``NO_PROXY``, as urllib reads them): plain HTTP asks the proxy
+    for the absolute URL, HTTPS tunnels through it (CONNECT), so the key stays encrypted."""
+    host, port = parts.hostname or "", parts.port
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    https = parts.scheme == "https"
+    cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        conn = cls(via.hostname or "", via.port, timeout=timeout)
+        if https:
+            conn.set_tunnel(host, port)
+            return conn, path
+        return conn, f"http://{host}{f':{port}' if port else ''}{path}"
+    return cls(host, port, timeout=timeout), path
 
 
 def _abort(conn: http.client.HTTPConnection) -> None:

@@ -436,3 +436,13 @@ def test_cli_rerank_reorders_the_top_and_reports_it(server, monkeypatch, capsys,
     assert row["rerank"]["applied"] is False and "HTTP 500" in row["rerank"]["reason"]
     assert [i["movie_id"] for i in row["items"]] == ids
     assert SECRET not in out + err
+
+
+def test_the_environment_proxy_is_used_like_urllib_did(server, monkeypatch):
+    monkeypatch.setenv("http_proxy", server.url.rsplit("/v1", 1)[0])
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    server.reply = lambda body: (200, completion("hello"))
+    backend = OpenAICompatibleBackend("http://llm.example.invalid:8080/v1", "m", None, 3.0)
+    assert backend.chat([{"role": "user", "content": "hi"}]) == "hello"
+    assert server.calls[0]["path"] == "http://llm.example.invalid:8080/v1/chat/completions"
