@@ -159,6 +159,17 @@ class LegacyPromptParser(LLMIntentParser):
         return messages
 
 
+def _cached(parser: Any, backend: CachedBackend, text: str) -> bool:
+    from recsys.intent import clean_request
+    from recsys.llm import MAX_ANSWER_TOKENS
+
+    clean, _ = clean_request(text)
+    messages = parser.messages(clean)
+    key = hashlib.sha1(json.dumps([backend.model, messages, MAX_ANSWER_TOKENS], ensure_ascii=False)
+                       .encode("utf-8")).hexdigest()
+    return key in backend.answers and "error" not in backend.answers[key]
+
+
 def _new_stats() -> dict[str, Any]:
     return {"requests": 0, "fallbacks": 0, "fallback_reasons": {}, "named_titles_added": 0,
             "requests_with_named_added": 0, "named_added_not_tagged": 0, "era_from_llm": 0,
@@ -223,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offline", action="store_true", help="only cached answers (no model calls)")
     ap.add_argument("--retry-errors", action="store_true", help="ask again where the cache holds a failure")
     ap.add_argument("--call-timeout", type=float, default=300.0, help="seconds per model call (default 300)")
+    ap.add_argument("--start", type=int, default=0, help="collect from this request of the sample on")
+    ap.add_argument("--collect-only", action="store_true", help="only fill the answer cache")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="evaluate only the requests whose answers are all in the cache (no model calls)")
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--out", help="write the results as JSON here")
     args = ap.parse_args(argv)
@@ -248,6 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.legacy:
         parsers["llm-legacy"] = LegacyPromptParser(backend, builtin, grounded=False)
 
+    if args.collect_only:
+        intent_stats(parsers, requests[args.start:])
+        print(f"model calls: {backend.calls} ({backend.seconds:.0f} s); cache {backend.path}", file=sys.stderr)
+        return 0
+    if args.cached_only:
+        requests = [r for r in requests if all(_cached(p, backend, r.text) for n, p in parsers.items()
+                                               if n != "builtin")]
+        backend.offline = True
+        print(f"{len(requests)} requests with every answer cached", file=sys.stderr)
     stats = intent_stats(parsers, requests)
 
     tables: dict[str, Any] = {}

@@ -21,9 +21,10 @@ from recsys import charts
 from recsys.compare import cf_adjustments, summarise_changes, top_changes
 from recsys.feedback import AUTO_BETA_MAX, AUTO_TAU
 from recsys.intent import InvalidRequestError
-from recsys.rerank import RERANK_BUDGET, RERANK_MAX
 
 K_OPTIONS = [5, 10, 15, 20, 30, 50]
+RERANK_MAX = 20              #: the LLM rerank re-orders at most the top 20
+RERANK_BUDGET = 15.0         #: seconds the rerank may take before the blend order stays
 LIVE_FRAGMENTS = ["blend", "stage2", "latency"]   #: rerun after a reaction, the list first
 REACTION_VERBS = {"like": "you liked", "dislike": "not for you:", "seen": "seen:"}
 AUTO_HELP = (f"With auto weights on, CF's weight grows with the evidence: after n liked movies "
@@ -554,13 +555,13 @@ def blend_view() -> None:
                              f"(time budget {RERANK_BUDGET:.0f} s).")
         if rerank_on and items:
             head, outcome = _rerank(backend, session, items[:m])
-            if outcome.applied:
+            if outcome.used_llm:
                 items = head + items[m:]
                 note.caption(f"Re-ordered by the LLM in {h.fmt_ms(outcome.latency_ms)} · a card that moved shows "
                              "its blend rank.")
             else:
                 note.caption("The blend order stays.")
-                st.info(f"The LLM rerank was not used — {outcome.reason}. The list keeps the blend "
+                st.info(f"The LLM rerank was not used — {outcome.fallback_reason}. The list keeps the blend "
                         "order.", icon=":material/info:")
         if not items:
             ui.md(h.empty_state("Nothing left to recommend",
@@ -577,7 +578,7 @@ def blend_view() -> None:
                                   contributions=tuple(item.contributions),  # type: ignore[arg-type]
                                   reasons=tuple((r.kind, r.text) for r in item.reasons),
                                   llm_rank=item.llm_rank, cf_rank=item.cf_rank, movie_id=item.movie_id,
-                                  blend_rank=item.rank if outcome is not None and outcome.applied else None)
+                                  blend_rank=item.rank if outcome is not None and outcome.used_llm else None)
                 mid = item.movie_id
                 with col, st.container(border=True, key=f"card-{rank}"):
                     ui.md(h.movie_card(card, weight_sum=weight_sum))

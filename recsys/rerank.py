@@ -46,6 +46,16 @@ class RerankOutcome:
     considered: int
     moved: int = 0
 
+    @property
+    def used_llm(self) -> bool:
+        """Alias of :attr:`applied` (the name the app used before the rerank moved here)."""
+        return self.applied
+
+    @property
+    def fallback_reason(self) -> str | None:
+        """Alias of :attr:`reason`."""
+        return self.reason
+
     def to_dict(self) -> dict[str, Any]:
         """``{"applied", "reason", "latency_ms", "budget_s", "considered", "moved"}``."""
         return {"applied": self.applied, "reason": self.reason,
