@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--collect-only", action="store_true", help="only fill the answer cache")
     ap.add_argument("--cached-only", action="store_true",
                     help="evaluate only the requests whose answers are all in the cache (no model calls)")
+    ap.add_argument("--rerank-only", action="store_true", help="only the rerank study (builtin parse)")
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--out", help="write the results as JSON here")
     args = ap.parse_args(argv)
@@ -262,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.legacy:
         parsers["llm-legacy"] = LegacyPromptParser(backend, builtin, grounded=False)
+    if args.rerank_only:
+        parsers = {"builtin": builtin}
 
     if args.collect_only:
         intent_stats(parsers, requests[args.start:])
@@ -292,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     subsets = {"all": np.arange(len(ids)), "names a movie": base.rows_where(has_mention=True),
                "language only": base.rows_where(has_mention=False)}
     pairs = [(n, "builtin") for n in parsers if n != "builtin"] + [("llm-grounded", "llm-old-merge")]
+    pairs = [(a, b) for a, b in pairs if a in parsers and b in parsers]
     results: dict[str, Any] = {"model": backend.describe(), "requests": len(ids), "every": args.every,
                                "weights": list(weights.as_tuple()), "subsets": {}, "intent_stats": stats}
     for subset, idx in subsets.items():
