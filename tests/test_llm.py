@@ -362,12 +362,12 @@ def test_timeout_is_a_deadline_for_a_trickling_server(server, tiny_recommender):
 
 def test_an_echoed_api_key_is_never_used_or_shown(server, tiny_recommender, caplog):
     caplog.set_level(logging.DEBUG)
-    server.intent = {"liked_genres": ["Comedy"], "keywords": ["funny"]}
+    server.intent = {"liked_genres": ["Comedy"], "keywords": ["quirky"]}
     server.echo_auth = True
     parser = llm_parser(server, tiny_recommender, api_key=SECRET)
-    result = tiny_recommender.recommend("a funny comedy", k=5, parser=parser)
+    result = tiny_recommender.recommend("a quirky comedy", k=5, parser=parser)
     assert server.calls[0]["auth"] == f"Bearer {SECRET}"
-    assert result.intent.parser == "llm" and "funny" in result.intent.keywords
+    assert result.intent.parser == "llm" and "quirky" in result.intent.keywords
     shown = json.dumps(result.to_dict()) + caplog.text
     assert SECRET not in shown and "4242" not in shown
     assert any(c.value == "(hidden)" and "secret" in c.reason for c in result.intent.dropped_claims)
