@@ -28,16 +28,12 @@ Checks (all on the cleaned request text):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from recsys.lexicon import GENRE_TERMS_EN, GENRE_TERMS_ZH
 from recsys.titles import normalize_title
-
-#: Claim kinds, in the order they are reported.
-CLAIM_KINDS = ("title", "similar_title", "era", "liked_genre", "disliked_genre", "keyword", "answer")
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -324,8 +320,3 @@ def era_supported(start: int | None, end: int | None, cited: str | None, text: s
         if s is None or e is None or e < lo or s > hi:
             return False, "it disagrees with the years in the request"
     return True, None
-
-
-def cited_words(values: Sequence[str]) -> str:
-    """The model's cited evidence words, joined (for display)."""
-    return " / ".join(v for v in values if v)
