@@ -7,7 +7,7 @@ Usage (an OpenAI-compatible server must be running; see README "Generative LLM b
         [--cache DIR] [--out results.json] [--offline]
 
 Systems, all on the same requests (every ``--every``-th line of ``redial_dev.jsonl``), ranked by
-the product's blend (the redial protocol of :mod:`recsys.evaluate`: whole catalogue, the
+the product's blend (the redial protocol of :mod:`recsys.evaluation`: whole catalogue, the
 movies the request names left out, targets = the movies the seeker later liked):
 
 * ``builtin`` — the built-in rules;
@@ -18,7 +18,7 @@ movies the request names left out, targets = the movies the seeker later liked):
 * ``llm-legacy`` (``--legacy``) — the old prompt (few-shot examples with real titles) and
   the old merge: what issue 16 measured.
 
-Paired bootstrap intervals (:func:`recsys.evaluate.paired_differences`) of Recall@10 and
+Paired bootstrap intervals (:func:`recsys.evaluation.stats.paired_differences`) of Recall@10 and
 NDCG@10 differences against ``builtin``, overall and split by request type (names a movie /
 language only). ``--rerank N`` also asks the model to re-order the builtin blend's top 20
 for the first ``N`` requests (:func:`recsys.rerank.rerank`) and compares.
@@ -43,7 +43,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recsys import evaluate  # noqa: E402
+from recsys.evaluation.collect import collect_stages  # noqa: E402
+from recsys.evaluation.metrics import accuracy_names  # noqa: E402
+from recsys.evaluation.requests import load_requests  # noqa: E402
+from recsys.evaluation.stats import paired_differences, summarise  # noqa: E402
 from recsys.llm import (  # noqa: E402
     MAX_SIMILAR,
     LLMError,
@@ -249,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from recsys.pipeline import Recommender
 
-    requests = evaluate.load_requests(args.requests)[:: args.every]
+    requests = load_requests(args.requests)[:: args.every]
     requests = [r for r in requests if r.targets][: args.limit or None]
     print(f"{len(requests)} requests (every {args.every}th line of {args.requests}, with targets)", file=sys.stderr)
     recommender = Recommender.load()
@@ -280,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     tables: dict[str, Any] = {}
     for name, parser in parsers.items():
         recommender.parser = parser
-        tables[name] = evaluate.collect_stages(recommender, requests, cache_dir=None,
+        tables[name] = collect_stages(recommender, requests, cache_dir=None,
                                                prefetch=name == "builtin")
     recommender.parser = builtin
     ids = [r.id for r in tables["builtin"].requests]
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         if [r.id for r in table.requests] != ids:
             raise RuntimeError(f"{name} kept other requests than builtin")
     weights = recommender.config.weights
-    names = evaluate.accuracy_names(K, "redial")
+    names = accuracy_names(K, "redial")
     rows = {name: table.metrics(table.blend_ranking(weights), names, K, beyond=False)
             for name, table in tables.items()}
     base = tables["builtin"]
@@ -303,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         groups = base.groups[idx]
         results["subsets"][subset] = {
             "n": int(len(idx)),
-            "systems": evaluate.summarise(sub, resamples=args.resamples, groups=groups),
-            "paired": evaluate.paired_differences(sub, pairs, METRICS, resamples=args.resamples, groups=groups)}
+            "systems": summarise(sub, resamples=args.resamples, groups=groups),
+            "paired": paired_differences(sub, pairs, METRICS, resamples=args.resamples, groups=groups)}
 
     if args.rerank:
         results["rerank"] = rerank_study(recommender, base, weights, backend, args.rerank, names,
@@ -342,8 +345,8 @@ def rerank_study(recommender: Any, table: Any, weights: Any, backend: Any, n: in
                "blend+rerank": table.metrics(reranked[rows], names, K, rows, beyond=False)}
     groups = table.groups[rows]
     return {"n": int(len(rows)), "applied": applied, "not_applied": reasons,
-            "systems": evaluate.summarise(metrics, resamples=resamples, groups=groups),
-            "paired": evaluate.paired_differences(metrics, [("blend+rerank", "blend")], METRICS,
+            "systems": summarise(metrics, resamples=resamples, groups=groups),
+            "paired": paired_differences(metrics, [("blend+rerank", "blend")], METRICS,
                                                   resamples=resamples, groups=groups)}
 
 
