@@ -9,7 +9,6 @@ sidebar latency (``latency``). The shared recommender is only read.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -192,6 +191,14 @@ with left:
     if intent.similar_titles:
         ui.md('<div class="fr-query">LLM suggests: titles suggested by the LLM, matched to the catalogue; they '
               'join collaborative filtering as lighter seeds and are never shown back as named titles.</div>')
+    questioned = [c for c in intent.llm_claims if c.reason]
+    if questioned:
+        with st.expander(f"Model claims not used as stated ({len(questioned)})", icon=":material/rule:"):
+            st.caption("The LLM's answer is checked against your words: what the request does not "
+                       "support is dropped or downgraded.")
+            st.dataframe([{"claim": c.kind.replace("_", " "), "model said": c.value,
+                           "became": c.use or "not used", "why": c.reason} for c in questioned],
+                         hide_index=True, width="stretch")
     if intent.query_text and intent.query_text != intent.text:
         ui.md(f'<div class="fr-query">What the encoder reads: <em>{h.esc(intent.query_text)}</em></div>')
 with right:
@@ -373,44 +380,18 @@ def _change_color(value: str) -> str:
 
 
 def _rerank(backend: Any, session: Any, items: list[Any]) -> Any:
-    """The LLM's order of ``items`` (cached per list in this session), with a progress bar
-    that fills as the time budget is used."""
-    from recsys.llm import rerank
+    """The library's LLM rerank of ``items`` (:func:`recsys.rerank.rerank_items`, which keeps
+    its own time budget), cached per list in this session: ``(items, outcome)``."""
+    from recsys.rerank import rerank_items
 
     key = (backend.describe(), session.text, tuple(item.index for item in items))
     cache = st.session_state.setdefault("_rerank_cache", {})
-    if key in cache:
-        return cache[key]
-    candidates = [(item.index, f"{item.label} — {', '.join(item.genres)}") for item in items]
-    bar = st.progress(0.0, text=f"Asking the LLM to re-order the top {len(items)}…")
-    from recsys.llm import RerankResult
-
-    started = time.perf_counter()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-rerank")
-    future = pool.submit(rerank, backend, session.text, candidates, budget_seconds=RERANK_BUDGET)
-    # The budget is enforced here: a call still running when it is spent is abandoned (its
-    # thread ends at the backend's own timeout) and the blend order stays.
-    while not future.done() and time.perf_counter() - started < RERANK_BUDGET:
-        elapsed = time.perf_counter() - started
-        bar.progress(min(1.0, elapsed / RERANK_BUDGET),
-                     text=f"Asking the LLM to re-order the top {len(items)}… {elapsed:.1f} s of the "
-                          f"{RERANK_BUDGET:.0f} s budget")
-        time.sleep(0.1)
-    pool.shutdown(wait=False)
-    bar.empty()
-    fallback = tuple(item.index for item in items)
-    if not future.done():
-        outcome = RerankResult(fallback, False, (time.perf_counter() - started) * 1000,
-                               f"no answer within the {RERANK_BUDGET:.0f} s budget")
-    else:
-        try:
-            outcome = future.result()
-        except Exception as exc:  # noqa: BLE001 - rerank is optional: the blend order stays
-            outcome = RerankResult(fallback, False, (time.perf_counter() - started) * 1000,
-                                   f"the rerank failed ({type(exc).__name__})")
-    cache[key] = outcome
-    ui.add_rerank_time(outcome.latency_ms)
-    return outcome
+    if key not in cache:
+        with st.spinner(f"Asking the LLM to re-order the top {len(items)} (budget {RERANK_BUDGET:.0f} s)…"):
+            cache[key] = rerank_items(backend, session.text, items, top=len(items),
+                                      budget_seconds=RERANK_BUDGET)
+        ui.add_rerank_time(cache[key][1].latency_ms)
+    return cache[key]
 
 
 def _live_panel(session: Any, sliders: tuple[float, float, float], effective: tuple[float, float, float],
@@ -575,10 +556,9 @@ def blend_view() -> None:
                 note.caption(f"Off: the blend decides the order. On: the LLM re-orders the top {m} "
                              f"(time budget {RERANK_BUDGET:.0f} s).")
         if rerank_on and items:
-            outcome = _rerank(backend, session, items[:m])
+            head, outcome = _rerank(backend, session, items[:m])
             if outcome.used_llm:
-                by_index = {item.index: item for item in items}
-                items = [by_index[i] for i in outcome.order if i in by_index] + items[m:]
+                items = head + items[m:]
                 note.caption(f"Re-ordered by the LLM in {h.fmt_ms(outcome.latency_ms)} · a card that moved shows "
                              "its blend rank.")
             else:

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_weight_args(rec)
     rec.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_parser_arg(rec)
+    rec.add_argument("--rerank", action="store_true",
+                     help="let the generative LLM re-order the top 20 within a 15 s budget "
+                          '(the blend order stays on any failure; JSON: "rerank")')
 
     ev = sub.add_parser("evaluate", help="measure quality: ReDial requests, simulated new users, "
                                          "sampled candidates")
@@ -272,16 +275,21 @@ def _recommend(args: argparse.Namespace) -> int:
     _check_llm_configured(args.parser)
     recommender = _load(args, show_progress=sys.stderr.isatty())
     _select_parser(recommender, args.parser)
+    rerank = _reranker() if args.rerank else None
     if args.batch is None:
-        result = _run_one(recommender, args.text, weights, args.k)
+        result, reranked = _rerank_result(rerank, _run_one(recommender, args.text, weights, args.k))
         _warn(result.intent.warnings)
         if args.json:
-            print(json.dumps(result.to_dict(), ensure_ascii=False))
+            print(json.dumps({**result.to_dict(), **reranked}, ensure_ascii=False))
         else:
             if result.intent.fallback_reason:
                 print(f"note: the LLM parser was not used ({result.intent.fallback_reason}); "
                       "the built-in rules answered.", file=sys.stderr)
             print(format_table(result))
+            if reranked:
+                info = reranked["rerank"]
+                print(f"LLM rerank: moved {info['moved']} of the top {info['considered']}" if info["applied"]
+                      else f"LLM rerank not used: {info['reason']}")
         return 0
     failures = 0
     for line_no, request_id, text in requests:
@@ -290,8 +298,8 @@ def _recommend(args: argparse.Namespace) -> int:
                 raise CLIError(text.message)
             if not isinstance(text, str):
                 raise CLIError(f'"request" must be a string (line {line_no})')
-            result = _run_one(recommender, text, weights, args.k)
-            payload: dict[str, Any] = {"id": request_id, **result.to_dict()}
+            result, reranked = _rerank_result(rerank, _run_one(recommender, text, weights, args.k))
+            payload: dict[str, Any] = {"id": request_id, **result.to_dict(), **reranked}
             if result.intent.warnings:
                 _warn([f"line {line_no}: {w}" for w in result.intent.warnings])
         except CLIError as exc:
@@ -300,6 +308,33 @@ def _recommend(args: argparse.Namespace) -> int:
             print(f"error: line {line_no}: {exc}", file=sys.stderr)
         print(json.dumps(payload, ensure_ascii=False), flush=True)
     return EXIT_DATA if failures else 0
+
+
+def _reranker() -> Any:
+    """The backend for ``--rerank``, or the reason there is none (a string)."""
+    from recsys.llm import LLMSettings, shared_backend
+
+    settings = LLMSettings.from_env()
+    if not settings.configured:
+        return "no generative LLM is configured (RECSYS_LLM_BASE_URL or RECSYS_LLM_LOCAL)"
+    return shared_backend(settings)
+
+
+def _rerank_result(rerank: Any, result: Any) -> tuple[Any, dict[str, Any]]:
+    """``result`` with its top re-ordered by the LLM, and ``{"rerank": …}`` (empty without
+    ``--rerank``); the blend order stays on any failure."""
+    import dataclasses
+
+    from recsys.rerank import not_configured, rerank_items
+
+    if rerank is None:
+        return result, {}
+    if isinstance(rerank, str):
+        return result, {"rerank": not_configured(rerank).to_dict()}
+    items, outcome = rerank_items(rerank, result.intent.text, list(result.items))
+    if outcome.applied:
+        result = dataclasses.replace(result, items=tuple(items))
+    return result, {"rerank": outcome.to_dict()}
 
 
 def _run_one(recommender: Any, text: str, weights: Any, k: int) -> Any:

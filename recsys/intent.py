@@ -153,6 +153,7 @@ class Intent:
     fallback_reason: str | None = None
     warnings: tuple[str, ...] = ()
     llm_ms: float | None = None
+    llm_claims: tuple[Any, ...] = ()   #: recsys.grounding.Claim: what a model said, used or not
     annotations: tuple[Annotation, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -176,7 +177,14 @@ class Intent:
             "language": self.language,
             "warnings": list(self.warnings),
             "llm_ms": None if self.llm_ms is None else round(self.llm_ms, 1),
+            "llm_claims": [c.to_dict() for c in self.llm_claims if c.used],
+            "dropped_claims": [c.to_dict() for c in self.dropped_claims],
         }
+
+    @property
+    def dropped_claims(self) -> tuple[Any, ...]:
+        """The model's claims that were not used, each with its reason."""
+        return tuple(c for c in self.llm_claims if not c.used)
 
     def with_changes(self, **changes: Any) -> Intent:
         """A copy with some fields replaced (intents are immutable)."""

@@ -5,7 +5,11 @@ each call with its ``Authorization`` header. What it answers is :attr:`ChatServe
 ``body → (status, payload)`` (a dict is sent as JSON, bytes as they are); the default
 answers the intent prompt with :attr:`ChatServer.intent` and the rerank prompt with
 :attr:`ChatServer.order`, failing with :attr:`status` / :attr:`rerank_status`.
-:attr:`delay` stalls every chat completion. It serves only while a test holds it.
+:attr:`delay` stalls every chat completion; :attr:`trickle` ``(chunks, seconds)`` sends
+every body in that many pieces with a pause between them; :attr:`redirect` answers every
+request with a 302 to that URL; :attr:`echo_auth` puts the ``Authorization`` header it got
+into the intent answer's keywords (a backend that echoes the key). GET requests are
+recorded too (``kind == "models"``). It serves only while a test holds it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ class ChatServer:
         self.status = 200              #: HTTP status of intent answers (500: a broken server)
         self.rerank_status = 200
         self.delay = 0.0               #: seconds before a chat completion answers
+        self.trickle: tuple[int, float] | None = None   #: (pieces, seconds between them)
+        self.redirect: str | None = None                #: answer every request with a 302 here
+        self.echo_auth = False                          #: echo the Authorization header back
         self.reply: Reply = self._scripted
         server = self
 
@@ -59,26 +66,49 @@ class ChatServer:
                 pass
 
             def _send(self, status: int, payload: Any) -> None:
+                if server.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect + self.path.removeprefix("/v1"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 try:
-                    self.wfile.write(data)
+                    if server.trickle:
+                        pieces, pause = server.trickle
+                        size = -(-len(data) // pieces)
+                        for start in range(0, len(data), size):
+                            self.wfile.write(data[start:start + size])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
             def do_GET(self) -> None:
+                server.calls.append({"kind": "models", "body": None, "path": self.path,
+                                     "auth": self.headers.get("Authorization")})
                 self._send(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.calls.append({"kind": _kind(body), "body": body,
-                                     "auth": self.headers.get("Authorization")})
+                auth = self.headers.get("Authorization")
+                server.calls.append({"kind": _kind(body), "body": body, "path": self.path, "auth": auth})
                 if server.delay:
                     time.sleep(server.delay)
-                self._send(*server.reply(body))
+                status, payload = server.reply(body)
+                if server.echo_auth and auth and _kind(body) == "intent":
+                    token = auth.split(" ", 1)[-1]
+                    answer = dict(server.intent)
+                    answer["keywords"] = [*answer.get("keywords", []), token, f"key={token}"]
+                    answer["titles"] = [*answer.get("titles", []), f"Your key is {token}"]
+                    status, payload = 200, completion(answer)
+                self._send(status, payload)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -93,9 +123,10 @@ class ChatServer:
             return status, {"error": {"message": "internal error"}}
         return 200, completion({"order": self.order} if rerank else self.intent)
 
-    def kinds(self) -> list[str]:
-        """``"intent"`` / ``"rerank"`` per call, in order."""
-        return [c["kind"] for c in self.calls]
+    def kinds(self, models: bool = False) -> list[str]:
+        """``"intent"`` / ``"rerank"`` per chat call, in order (``models``: with the
+        ``GET /models`` health checks as ``"models"``)."""
+        return [c["kind"] for c in self.calls if models or c["kind"] != "models"]
 
     def close(self) -> None:
         """Stop serving."""
