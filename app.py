@@ -3,10 +3,12 @@
 The entrypoint draws what every page shares — theme and styles, the brand header, the
 global sidebar with the blend weights α, β, γ (widgets created here keep their values
 across pages) — starts loading the shared engine in the background, and runs the page
-picked in the top navigation. Pages live in ``pages/`` (one thin file each).
+picked in the top navigation. Pages live in ``pages/`` (one file each, nothing else);
+their helpers and the custom visuals in ``ui/``; the request itself runs in the
+Streamlit-free session layer ``recsys.session``.
 
 Moving a weight slider reruns only the weight-dependent fragments of the current page
-(registered through ``pages._ui.register_weight_fragment``) plus the weight-mix bar: the
+(registered through ``ui.state.register_weight_fragment``) plus the weight-mix bar: the
 request's stage scores are cached, so a move costs one re-blend and a re-render.
 
 The sidebar's "Language model" section picks the intent parser (Auto / Built-in rules /
@@ -19,8 +21,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 
 st.set_page_config(
     page_title="FirstReel · cold-start movie recommendations",

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import adapter_facts
 

@@ -1,7 +1,7 @@
 """Recommend — the new-user playground: a request in, the four stages and a final list out.
 
 The list is live: 👍 / 👎 / "seen it" on a card updates this browser session's profile
-(:class:`pages._ui.PageSession`, in memory only) and reruns only the fragments that change
+(:class:`ui.state.PageSession`, in memory only) and reruns only the fragments that change
 — stage 2 (``stage2``), stages 3–4 with the "Your taste, live" panel (``blend``) and the
 sidebar latency (``latency``). The shared recommender is only read.
 """
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import cf_adjustments, summarise_changes, top_changes
 from recsys.feedback import AUTO_BETA_MAX, AUTO_TAU

@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import best_point, metric_columns, metric_label, read_sweep, tidy_sweep
 
