@@ -22,6 +22,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import components as h
+from ui import blocks
 from ui import state as ui
 
 st.set_page_config(
@@ -64,8 +65,7 @@ def _preset(values: tuple[float, float, float]) -> None:
 def _weight_mix() -> None:
     weights = ui.weights()
     ui.md(h.mix_bar(weights))
-    if sum(weights) <= 0:
-        st.warning("All three weights are 0. Move at least one slider above 0.", icon=":material/balance:")
+    blocks.weights_ok(weights)
 
 
 with st.sidebar:
