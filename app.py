@@ -81,7 +81,8 @@ with st.sidebar:
               help="How much a movie's popularity and average rating count, regardless of your words.")
     _weight_mix()
     with st.container(horizontal=True, gap="small", key="presets"):
-        st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,), help="α 0.50 · β 0.30 · γ 0.20")
+        st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,),
+                  help="α {:.2f} · β {:.2f} · γ {:.2f}".format(*ui.DEFAULT_WEIGHTS))
         st.button("LLM only", on_click=_preset, args=((1.0, 0.0, 0.0),), help="α 1 · β 0 · γ 0")
         st.button("CF only", on_click=_preset, args=((0.0, 1.0, 0.0),), help="α 0 · β 1 · γ 0")
     ui.md('<div class="fr-side-note">Each signal is rescaled to 0–1 over the request\'s candidates, so '
