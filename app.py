@@ -3,10 +3,12 @@
 The entrypoint draws what every page shares — theme and styles, the brand header, the
 global sidebar with the blend weights α, β, γ (widgets created here keep their values
 across pages) — starts loading the shared engine in the background, and runs the page
-picked in the top navigation. Pages live in ``pages/`` (one thin file each).
+picked in the top navigation. Pages live in ``pages/`` (one file each, nothing else);
+their helpers and the custom visuals in ``ui/``; the request itself runs in the
+Streamlit-free session layer ``recsys.session``.
 
 Moving a weight slider reruns only the weight-dependent fragments of the current page
-(registered through ``pages._ui.register_weight_fragment``) plus the weight-mix bar: the
+(registered through ``ui.state.register_weight_fragment``) plus the weight-mix bar: the
 request's stage scores are cached, so a move costs one re-blend and a re-render.
 
 The sidebar's "Language model" section picks the intent parser (Auto / Built-in rules /
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import blocks
+from ui import state as ui
 
 st.set_page_config(
     page_title="FirstReel · cold-start movie recommendations",
@@ -62,8 +65,7 @@ def _preset(values: tuple[float, float, float]) -> None:
 def _weight_mix() -> None:
     weights = ui.weights()
     ui.md(h.mix_bar(weights))
-    if sum(weights) <= 0:
-        st.warning("All three weights are 0. Move at least one slider above 0.", icon=":material/balance:")
+    blocks.weights_ok(weights)
 
 
 with st.sidebar:
@@ -79,7 +81,8 @@ with st.sidebar:
               help="How much a movie's popularity and average rating count, regardless of your words.")
     _weight_mix()
     with st.container(horizontal=True, gap="small", key="presets"):
-        st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,), help="α 0.50 · β 0.30 · γ 0.20")
+        st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,),
+                  help="α {:.2f} · β {:.2f} · γ {:.2f}".format(*ui.DEFAULT_WEIGHTS))
         st.button("LLM only", on_click=_preset, args=((1.0, 0.0, 0.0),), help="α 1 · β 0 · γ 0")
         st.button("CF only", on_click=_preset, args=((0.0, 1.0, 0.0),), help="α 0 · β 1 · γ 0")
     ui.md('<div class="fr-side-note">Each signal is rescaled to 0–1 over the request\'s candidates, so '

@@ -8,16 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import adapter_facts
-
-ui.md(h.page_intro(
-    "Data & about",
-    "What the recommender knows: the MovieLens catalogue it ranks, the models it runs, and the data "
-    "licences behind it.", eyebrow="Data & about"))
-
 
 def attributions() -> None:
     """Licences and citations the data and models require (always shown, even without data)."""
@@ -46,15 +40,6 @@ def attributions() -> None:
                "written to disk. No posters or other images are fetched from the internet.")
 
 
-loader = ui.engine_loader()
-if loader.failed:
-    ui.show_load_error(loader)
-    attributions()
-    st.stop()
-rec = ui.engine()
-cat = rec.catalogue
-
-
 @st.cache_data(show_spinner=False)
 def _stats(engine_key: str, _cat: Any) -> dict[str, Any]:
     ratings = _cat.ratings
@@ -70,33 +55,36 @@ def _stats(engine_key: str, _cat: Any) -> dict[str, Any]:
     }
 
 
-stats = _stats(ui.engine_key(rec), cat)
-tiles = st.columns(6)
-tiles[0].metric("Movies", f"{stats['movies']:,}", border=True)
-tiles[1].metric("Ratings", f"{stats['ratings']:,}", border=True,
-                help=f"Matrix density {stats['density']:.2%}")
-tiles[2].metric("Users", f"{stats['users']:,}", border=True)
-tiles[3].metric("Genres", f"{stats['genres']}", border=True)
-tiles[4].metric("Release years", f"{stats['first']}–{stats['last']}", border=True)
-tiles[5].metric("Median ratings", f"{stats['median']:.0f}", border=True,
-                help=f"Mean rating ★{stats['mean_rating']:.2f}")
+def catalogue_overview(rec: Any) -> None:
+    """Headline numbers as metrics, then the long tail, ratings, genres and decades."""
+    cat = rec.catalogue
+    stats = _stats(ui.engine_key(rec), cat)
+    tiles = st.columns(6)
+    tiles[0].metric("Movies", f"{stats['movies']:,}", border=True)
+    tiles[1].metric("Ratings", f"{stats['ratings']:,}", border=True,
+                    help=f"Matrix density {stats['density']:.2%}")
+    tiles[2].metric("Users", f"{stats['users']:,}", border=True)
+    tiles[3].metric("Genres", f"{stats['genres']}", border=True)
+    tiles[4].metric("Release years", f"{stats['first']}–{stats['last']}", border=True)
+    tiles[5].metric("Median ratings", f"{stats['median']:.0f}", border=True,
+                    help=f"Mean rating ★{stats['mean_rating']:.2f}")
 
-ui.md(h.section_heading("Catalogue statistics", "Why popularity is a strong baseline — and why a cold start needs "
-                                                "more than popularity"))
-c1, c2 = st.columns(2, gap="large")
-with c1:
-    ui.md('<div class="fr-subhead">Popularity long tail</div>')
-    st.plotly_chart(charts.long_tail(cat.n_ratings), config={"displayModeBar": False}, key="long_tail", theme=None)
-    ui.md('<div class="fr-subhead">Rating distribution</div>')
-    st.plotly_chart(charts.rating_histogram(cat.ratings["rating"].to_numpy()), config={"displayModeBar": False},
-                    key="rating_hist", theme=None)
-with c2:
-    ui.md('<div class="fr-subhead">Movies per genre</div>')
-    st.plotly_chart(charts.genre_counts(stats["genre_count"]), config={"displayModeBar": False},
-                    key="genre_counts", theme=None)
-    ui.md('<div class="fr-subhead">Movies per decade</div>')
-    st.plotly_chart(charts.movies_per_decade(cat.years), config={"displayModeBar": False}, key="decades",
-                    theme=None)
+    ui.md(h.section_heading("Catalogue statistics", "Why popularity is a strong baseline — and why a cold start needs "
+                                                    "more than popularity"))
+    c1, c2 = st.columns(2, gap="large")
+    with c1:
+        ui.md('<div class="fr-subhead">Popularity long tail</div>')
+        st.plotly_chart(charts.long_tail(cat.n_ratings), config={"displayModeBar": False}, key="long_tail", theme=None)
+        ui.md('<div class="fr-subhead">Rating distribution</div>')
+        st.plotly_chart(charts.rating_histogram(cat.ratings["rating"].to_numpy()), config={"displayModeBar": False},
+                        key="rating_hist", theme=None)
+    with c2:
+        ui.md('<div class="fr-subhead">Movies per genre</div>')
+        st.plotly_chart(charts.genre_counts(stats["genre_count"]), config={"displayModeBar": False},
+                        key="genre_counts", theme=None)
+        ui.md('<div class="fr-subhead">Movies per decade</div>')
+        st.plotly_chart(charts.movies_per_decade(cat.years), config={"displayModeBar": False}, key="decades",
+                        theme=None)
 
 
 # ----------------------------------------------------------------------------- explorer
@@ -113,11 +101,10 @@ def _catalogue_frame(engine_key: str, _cat: Any) -> pd.DataFrame:
     })
 
 
-ui.md(h.section_heading("Catalogue explorer", "Search and filter the movies the recommender can suggest"))
-
-
 @st.fragment
-def explorer() -> None:
+def explorer(rec: Any) -> None:
+    """Search and filter the catalogue (a fragment: filtering reruns only the table)."""
+    cat = rec.catalogue
     frame = _catalogue_frame(ui.engine_key(rec), cat)
     years = frame["year"].dropna()
     lo, hi = int(years.min()), int(years.max())
@@ -150,10 +137,8 @@ def explorer() -> None:
                  })
 
 
-explorer()
 
-
-def knowledge_section() -> None:
+def knowledge_section(rec: Any) -> None:
     """What the recommender knows about each movie beyond MovieLens, and where it came from."""
     ui.md(h.section_heading("Movie knowledge", "People, plots, keywords and Chinese titles used to "
                                                "understand requests"))
@@ -177,64 +162,86 @@ def knowledge_section() -> None:
         st.caption(line)
 
 
-knowledge_section()
-
 # ----------------------------------------------------------------------------- models
-ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
-state = ui.parser_state(rec)
-llm = ui.llm_status()
-als = rec.cf.config if hasattr(rec.cf, "config") else None
-cfg = rec.config
-alpha, beta, gamma = cfg.weights.as_tuple()
-intent_detail = (f"{state.detail[:1].upper()}{state.detail[1:]}. Negation scope, era, genres (English and Chinese), "
-                 "title matching with typo, sequel and article guards, zero-shot genres from embeddings.")
-encoder_detail = (f"{rec.index.embeddings.shape[0]:,} movies × {rec.index.embeddings.shape[1]} dimensions, cached "
-                  "on disk; one query embedding per request.")
-relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword, people, plot-word and era "
-                    "terms, penalties for disliked genres, keywords and people; top "
-                    f"{cfg.relevance.candidates} become candidates.")
-cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
-             + f"the new user's pseudo-history is folded in without retraining; top {cfg.cf_candidates} join "
-               "the pool.")
-blend_detail = ("b = log(1 + n) · damped mean rating / 5. final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
-                f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
-llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
-              "RECSYS_LLM_MODEL, or a local model via RECSYS_LLM_LOCAL, reads the request first; its answer is "
-              "validated and merged with the rules, which stay the fallback. It can also re-order the top of "
-              "the list (Recommend page). Keys are never shown.")
-if llm.configured:
-    llm_detail = f"{llm.backend} — {llm.detail}. " + llm_detail
-models = [
-    ("1 · Intent parser", "Built-in rules" if not state.uses_llm else "Generative LLM + rules", intent_detail),
-    ("2 · Encoder", rec.index.model_id, encoder_detail),
-    ("3 · LLM relevance r", "cosine + intent terms" + (" + adapter" if rec.adapter is not None else ""),
-     relevance_detail),
-    ("4 · Collaborative filtering s", "implicit ALS, fold-in", cf_detail),
-    ("5 · Prior b and blend", "popularity × quality", blend_detail),
-    ("Optional · generative LLM", "configured" if llm.configured else "not configured", llm_detail),
-]
-cards = [f'<div class="fr-model"><div class="fr-model-stage">{h.esc(stage)}</div>'
-         f'<div class="fr-model-name">{h.esc(name)}</div><div class="fr-model-detail">{h.esc(detail_text)}</div></div>'
-         for stage, name, detail_text in models]
-adapter = rec.adapter
-if adapter is not None:
-    facts = adapter_facts(adapter.report, adapter.weight)
-    rows = "".join(f'<div class="fr-fact"><span>{h.esc(label)}</span><b>{h.esc(value)}</b></div>'
-                   for label, value in facts)
-    adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
-                    '<div class="fr-model-name">In use: a learned term of r</div><div class="fr-model-detail">A linear '
-                    'head on the frozen encoder, trained on real typed requests and on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
-                    'so it can lift films whose text says little about the request (never ones outside an asked era).</div>'
-                    f'<div class="fr-facts">{rows}</div></div>')
-else:
-    adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
-                    'adapter</div><div class="fr-model-name">Not trained</div><div class="fr-model-detail">r uses the '
-                    'frozen encoder alone. The adapter is trained during the first index build; if that failed, '
-                    '<code>python -m recsys train-adapter</code> trains it and the app picks it up at its next '
-                    'start.</div></div>')
-cards.insert(3, adapter_card)          # right after stage 3, the score it shapes
-ui.md('<div class="fr-models">' + "".join(cards) + "</div>")
-st.caption(f"Engine loaded in {loader.seconds:.1f} s"
-           f"{' (the item index was built on this start)' if loader.built_index else ''}.")
+def models_section(rec: Any, loader: Any) -> None:
+    """One card per stage with the model in use and how it is set up, the adapter after stage 3."""
+    ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
+    state = ui.parser_state(rec)
+    llm = ui.llm_status()
+    als = rec.cf.config if hasattr(rec.cf, "config") else None
+    cfg = rec.config
+    alpha, beta, gamma = cfg.weights.as_tuple()
+    intent_detail = (f"{state.detail[:1].upper()}{state.detail[1:]}. Negation scope, era, genres (English and Chinese), "
+                     "title matching with typo, sequel and article guards, zero-shot genres from embeddings.")
+    encoder_detail = (f"{rec.index.embeddings.shape[0]:,} movies × {rec.index.embeddings.shape[1]} dimensions, cached "
+                      "on disk; one query embedding per request.")
+    relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword, people, plot-word and era "
+                        "terms, penalties for disliked genres, keywords and people; top "
+                        f"{cfg.relevance.candidates} become candidates.")
+    cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
+                 + f"the new user's pseudo-history is folded in without retraining; top {cfg.cf_candidates} join "
+                   "the pool.")
+    blend_detail = ("b = log(1 + n) · damped mean rating / 5. final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
+                    f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
+    llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
+                  "RECSYS_LLM_MODEL, or a local model via RECSYS_LLM_LOCAL, reads the request first; its answer is "
+                  "validated and merged with the rules, which stay the fallback. It can also re-order the top of "
+                  "the list (Recommend page). Keys are never shown.")
+    if llm.configured:
+        llm_detail = f"{llm.backend} — {llm.detail}. " + llm_detail
+    models = [
+        ("1 · Intent parser", "Built-in rules" if not state.uses_llm else "Generative LLM + rules", intent_detail),
+        ("2 · Encoder", rec.index.model_id, encoder_detail),
+        ("3 · LLM relevance r", "cosine + intent terms" + (" + adapter" if rec.adapter is not None else ""),
+         relevance_detail),
+        ("4 · Collaborative filtering s", "implicit ALS, fold-in", cf_detail),
+        ("5 · Prior b and blend", "popularity × quality", blend_detail),
+        ("Optional · generative LLM", "configured" if llm.configured else "not configured", llm_detail),
+    ]
+    cards = [f'<div class="fr-model"><div class="fr-model-stage">{h.esc(stage)}</div>'
+             f'<div class="fr-model-name">{h.esc(name)}</div><div class="fr-model-detail">{h.esc(detail_text)}</div></div>'
+             for stage, name, detail_text in models]
+    adapter = rec.adapter
+    if adapter is not None:
+        facts = adapter_facts(adapter.report, adapter.weight)
+        rows = "".join(f'<div class="fr-fact"><span>{h.esc(label)}</span><b>{h.esc(value)}</b></div>'
+                       for label, value in facts)
+        adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
+                        '<div class="fr-model-name">In use: a learned term of r</div><div class="fr-model-detail">A linear '
+                        'head on the frozen encoder, trained on real typed requests and on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
+                        'so it can lift films whose text says little about the request (never ones outside an asked era).</div>'
+                        f'<div class="fr-facts">{rows}</div></div>')
+    else:
+        adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
+                        'adapter</div><div class="fr-model-name">Not trained</div><div class="fr-model-detail">r uses the '
+                        'frozen encoder alone. The adapter is trained during the first index build; if that failed, '
+                        '<code>python -m recsys train-adapter</code> trains it and the app picks it up at its next '
+                        'start.</div></div>')
+    cards.insert(3, adapter_card)          # right after stage 3, the score it shapes
+    ui.md('<div class="fr-models">' + "".join(cards) + "</div>")
+    st.caption(f"Engine loaded in {loader.seconds:.1f} s"
+               f"{' (the item index was built on this start)' if loader.built_index else ''}.")
 
-attributions()
+
+# ----------------------------------------------------------------------------- the page
+def page() -> None:
+    """Catalogue numbers and charts, the explorer, movie knowledge, the models, the licences."""
+    ui.md(h.page_intro(
+        "Data & about",
+        "What the recommender knows: the MovieLens catalogue it ranks, the models it runs, and the data "
+        "licences behind it.", eyebrow="Data & about"))
+    loader = ui.engine_loader()
+    if loader.failed:
+        ui.show_load_error(loader)
+        attributions()
+        return
+    rec = ui.engine()
+    catalogue_overview(rec)
+    ui.md(h.section_heading("Catalogue explorer", "Search and filter the movies the recommender can suggest"))
+    explorer(rec)
+    knowledge_section(rec)
+    models_section(rec, loader)
+    attributions()
+
+
+page()

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import (
     SYSTEMS,
@@ -30,25 +30,10 @@ from recsys.compare import (
     warmup_curves,
 )
 from recsys.evaluation.metrics import coverage, era_bounds
-from recsys.intent import InvalidRequestError
+from ui import blocks
 
 logger = logging.getLogger(__name__)
 WARMUP_FILE = "evaluation-warmup.json"
-
-ui.md(h.page_intro(
-    "How does the blend stack up?",
-    "The same request ranked five ways — a random cold start, plain popularity, the language model "
-    "alone, collaborative filtering alone, and the blend — then the benchmark on real typed requests.",
-    eyebrow="Compare"))
-
-
-def _use_example() -> None:
-    label = st.session_state.get("compare_example")
-    for prompt in ui.example_prompts():
-        if prompt.get("label") == label:
-            st.session_state["request_text"] = prompt["text"]
-            ui.set_current_request(prompt["text"])
-    st.session_state["compare_example"] = None
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -82,33 +67,43 @@ def _evaluation_files(folder: str, stamp: tuple[tuple[str, float], ...]) -> list
     return out
 
 
-request = ui.current_request()
-rec = ui.engine()
+def page() -> None:
+    """The current request ranked five ways (or example chips), then the ReDial benchmark and
+    the warm-up curves."""
+    ui.md(h.page_intro(
+        "How does the blend stack up?",
+        "The same request ranked five ways — a random cold start, plain popularity, the language model "
+        "alone, collaborative filtering alone, and the blend — then the benchmark on real typed requests.",
+        eyebrow="Compare"))
+    request = ui.current_request()
+    rec = ui.engine()
+    if request is None:
+        nothing_to_compare()
+    else:
+        request_section(rec, request)
+    loaded = evaluation_files()
+    benchmark_section([(n, d) for n, d in loaded if not _warm(n, d)])
+    warmups = [(n, d) for n, d in loaded if _warm(n, d)]
+    warmup_section(next((d for n, d in warmups if n == WARMUP_FILE), warmups[0][1] if warmups else None))
 
-if request is None:
+
+def nothing_to_compare() -> None:
+    """No request yet: an empty state and the example requests."""
     ui.md(h.empty_state("Nothing to compare yet",
                         "Run a request on the Recommend page, or pick an example here to see it ranked five "
                         "ways."))
-    examples = ui.example_prompts()
-    if examples:
-        st.pills("Pick an example request", [p["label"] for p in examples], key="compare_example",
-                 on_change=_use_example)
-else:
+    blocks.example_chips("Pick an example request", "compare_example", on_pick=ui.set_current_request)
+
+
+def request_section(rec: Any, request: dict[str, Any]) -> None:
+    """The request, then the five lists and the scorecard (a fragment: follows the sliders)."""
     text, liked, disliked = request["text"], tuple(request["liked"]), tuple(request["disliked"])
-    try:
+    with blocks.request_errors("this request could not be ranked", "Try another one on the Recommend page."):
         result = ui.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
-    except InvalidRequestError as exc:
-        st.warning(str(exc), icon=":material/edit_note:")
-        st.stop()
-    except Exception as exc:  # noqa: BLE001
-        st.error(f"Sorry — this request could not be ranked ({type(exc).__name__}). Try another one on the "
-                 "Recommend page.", icon=":material/error:")
-        st.stop()
     intent = result.intent
     cat = rec.catalogue
-    spans = [h.Span(a.start, a.end, a.kind, a.label, a.negated) for a in intent.annotations]
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")
-    top_left.markdown(f'<div class="fr-quote fr-quote-compact">{h.highlight(intent.text, spans)}</div>',
+    top_left.markdown(f'<div class="fr-quote fr-quote-compact">{h.highlight(intent.text, h.spans_of(intent))}</div>',
                       unsafe_allow_html=True)
     top_right.page_link(ui.PAGES["recommend"], label="Change the request", icon=":material/edit:")
 
@@ -116,9 +111,7 @@ else:
     def compare_view() -> None:
         """The five lists and the scorecard: rerun alone when a weight slider moves."""
         weights = ui.weights()
-        if sum(weights) <= 0:
-            st.warning("All three blend weights are 0 — move at least one slider in the sidebar above 0.",
-                       icon=":material/balance:")
+        if not blocks.weights_ok(weights):
             return
         k = ui.current_k()
         final = result.reblend(weights, k, explain=False)
@@ -217,6 +210,7 @@ else:
 
     ui.register_weight_fragment("compare_lists")
     compare_view()
+
 
 # ----------------------------------------------------------------------------- benchmark
 def _file_label(name: str) -> str:
@@ -371,15 +365,15 @@ def warmup_section(data: dict[str, Any] | str | None) -> None:
         st.caption(note + (". " if note else "") + ("Shaded band: the blend's bootstrap 95 % interval." if band else ""))
 
 
-folder = ui.results_dir()
-files = sorted(folder.glob("evaluation-*.json")) if folder.is_dir() else []
-loaded_all = _evaluation_files(str(folder), tuple((f.name, f.stat().st_mtime) for f in files)) if files else []
+def evaluation_files() -> list[tuple[str, dict[str, Any] | str]]:
+    """Every evaluation-*.json in the results folder, read (or its error message)."""
+    folder = ui.results_dir()
+    files = sorted(folder.glob("evaluation-*.json")) if folder.is_dir() else []
+    return _evaluation_files(str(folder), tuple((f.name, f.stat().st_mtime) for f in files)) if files else []
 
 
 def _warm(name: str, data: dict[str, Any] | str) -> bool:
     return name == WARMUP_FILE or (isinstance(data, dict) and is_warmup(data, name))
 
 
-benchmark_section([(n, d) for n, d in loaded_all if not _warm(n, d)])
-warmups = [(n, d) for n, d in loaded_all if _warm(n, d)]
-warmup_section(next((d for n, d in warmups if n == WARMUP_FILE), warmups[0][1] if warmups else None))
+page()

@@ -1,7 +1,7 @@
 """Recommend — the new-user playground: a request in, the four stages and a final list out.
 
 The list is live: 👍 / 👎 / "seen it" on a card updates this browser session's profile
-(:class:`pages._ui.PageSession`, in memory only) and reruns only the fragments that change
+(:class:`ui.state.PageSession`, in memory only) and reruns only the fragments that change
 — stage 2 (``stage2``), stages 3–4 with the "Your taste, live" panel (``blend``) and the
 sidebar latency (``latency``). The shared recommender is only read.
 """
@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import cf_adjustments, summarise_changes, top_changes
 from recsys.feedback import AUTO_BETA_MAX, AUTO_TAU
-from recsys.intent import MAX_REQUEST_CHARS, InvalidRequestError
+from recsys.intent import MAX_REQUEST_CHARS
+from recsys.rerank import RERANK_BUDGET, RERANK_MAX
+from ui import blocks
 
 K_OPTIONS = [5, 10, 15, 20, 30, 50]
-RERANK_MAX = 20              #: the LLM rerank re-orders at most the top 20
-RERANK_BUDGET = 15.0         #: seconds the rerank may take before the blend order stays
 LIVE_FRAGMENTS = ["blend", "stage2", "latency"]   #: rerun after a reaction, the list first
 REACTION_VERBS = {"like": "you liked", "dislike": "not for you:", "seen": "seen:"}
 AUTO_HELP = (f"With auto weights on, CF's weight grows with the evidence: after n liked movies "
@@ -42,126 +42,158 @@ def _movie_options(_rec: Any, engine_key: str) -> tuple[list[int], dict[int, str
     return ids, labels
 
 
-def _use_example() -> None:
-    """An example chip was clicked: it becomes the request (and runs at once)."""
-    label = st.session_state.get("example_pick")
-    for prompt in ui.example_prompts():
-        if prompt.get("label") == label:
-            st.session_state["request_text"] = prompt["text"]
-            break
-    st.session_state["example_pick"] = None
+# ----------------------------------------------------------------------------- the page
+def page() -> None:
+    """A request box; then the four stages of the request, or an empty state."""
+    ui.md(h.page_intro(
+        "What do you feel like watching?",
+        "Describe it in your own words — English or 中文. No account, no history: every step from "
+        "your sentence to the list is shown below.", eyebrow="Recommend"))
+    rec = ui.engine(wait=False)
+    go = request_box(rec)
+    text, liked, disliked = request_inputs()
+    if not text:
+        empty_page(asked=go, ready=rec is not None)
+        return
+    rec = rec or ui.engine()       # progress bar while the models load (first start builds the index)
+    state = ui.parser_state(rec)
+    with blocks.request_errors("something went wrong while scoring", "Try again, or rephrase the request."):
+        with st.spinner(busy_message(rec, state)):
+            live = ui.live_session(rec, text, liked, disliked, state, fresh=go)
+    ui.set_current_request(text, liked, disliked)
+    stepper_slot, timing_slot = st.empty(), st.container()
+    stage1(live.base_intent, state, rec.catalogue, liked, disliked)
+    with stepper_slot:
+        stepper(live.result, rec.catalogue)
+    with timing_slot:
+        timing_tiles(live.result.timings, live.base_intent)
+    stage2_view()
+    ui.register_weight_fragment("blend")
+    blend_view()
+    st.page_link(ui.PAGES["compare"], label="See how this list compares with the baselines",
+                 icon=":material/compare_arrows:")
+    ui.show_latency()
 
 
-# ----------------------------------------------------------------------------- request box
-ui.md(h.page_intro(
-    "What do you feel like watching?",
-    "Describe it in your own words — English or 中文. No account, no history: every step from "
-    "your sentence to the list is shown below.", eyebrow="Recommend"))
+def request_box(rec: Any) -> bool:
+    """The request, example chips, the optional movie pickers, the list length and the
+    Recommend button; True when the button was pressed."""
+    with st.container(border=True, key="request_box"):
+        st.text_area(
+            "Your request", key="request_text", height=92, persist_state="session",  # long pastes are cut below
+            placeholder="e.g. mind-bending sci-fi like Inception, nothing gory, 90s is fine",
+            label_visibility="collapsed")
+        blocks.example_chips("Try an example", "example_pick")
+        col_refine, col_k, col_go = st.columns([6, 2.2, 1.6], vertical_alignment="bottom", gap="medium")
+        with col_refine:
+            movie_pickers(rec)
+        with col_k:
+            st.select_slider("List length", K_OPTIONS, value=10, key="k", persist_state="session")
+        with col_go:
+            return st.button("Recommend", key="go", type="primary", icon=":material/auto_awesome:",
+                             width="stretch")
 
-rec = ui.engine(wait=False)
-examples = ui.example_prompts()
 
-with st.container(border=True, key="request_box"):
-    st.text_area(
-        "Your request", key="request_text", height=92, persist_state="session",  # long pastes are cut below
-        placeholder="e.g. mind-bending sci-fi like Inception, nothing gory, 90s is fine",
-        label_visibility="collapsed")
-    if examples:
-        st.pills("Try an example", [p["label"] for p in examples], key="example_pick",
-                 on_change=_use_example, label_visibility="visible")
-    col_refine, col_k, col_go = st.columns([6, 2.2, 1.6], vertical_alignment="bottom", gap="medium")
-    with col_refine:
-        n_picked = len(st.session_state.get("liked_movies") or ()) + len(st.session_state.get("disliked_movies") or ())
-        refine = st.expander(f"Movies you already know ({n_picked} picked)" if n_picked else
-                             "Movies you already know (optional)", icon=":material/movie:", key="refine_open",
-                             on_change="rerun")
-        with refine:
-            # 9,742 titles per picker: only sent to the browser while the panel is open.
-            if refine.open:
-                if rec is not None:
-                    ids, labels = _movie_options(rec, ui.engine_key(rec))
-                    disabled, placeholder = False, "Search 9,742 movies…"
-                else:
-                    ids, labels = [], {}
-                    disabled, placeholder = True, "Loading the catalogue…"
-                c1, c2 = st.columns(2)
-                c1.multiselect(":material/thumb_up: Loved", ids, key="liked_movies",
-                               format_func=lambda m: labels.get(m, str(m)), max_selections=10,
-                               placeholder=placeholder, disabled=disabled, persist_state="session",
-                               help="Folded into collaborative filtering as strong positive history.")
-                c2.multiselect(":material/thumb_down: Didn't like", ids, key="disliked_movies",
-                               format_func=lambda m: labels.get(m, str(m)), max_selections=10,
-                               placeholder=placeholder, disabled=disabled, persist_state="session",
-                               help="Never shown, and steers collaborative filtering away from them.")
-    with col_k:
-        st.select_slider("List length", K_OPTIONS, value=10, key="k", persist_state="session")
-    with col_go:
-        go = st.button("Recommend", key="go", type="primary", icon=":material/auto_awesome:", width="stretch")
+def movie_pickers(rec: Any) -> None:
+    """"Movies you already know": loved / disliked pickers (sent to the browser only when open)."""
+    n_picked = len(st.session_state.get("liked_movies") or ()) + len(st.session_state.get("disliked_movies") or ())
+    refine = st.expander(f"Movies you already know ({n_picked} picked)" if n_picked else
+                         "Movies you already know (optional)", icon=":material/movie:", key="refine_open",
+                         on_change="rerun")
+    with refine:
+        # 9,742 titles per picker: only sent to the browser while the panel is open.
+        if not refine.open:
+            return
+        if rec is not None:
+            ids, labels = _movie_options(rec, ui.engine_key(rec))
+            disabled, placeholder = False, "Search 9,742 movies…"
+        else:
+            ids, labels = [], {}
+            disabled, placeholder = True, "Loading the catalogue…"
+        c1, c2 = st.columns(2)
+        c1.multiselect(":material/thumb_up: Loved", ids, key="liked_movies",
+                       format_func=lambda m: labels.get(m, str(m)), max_selections=10,
+                       placeholder=placeholder, disabled=disabled, persist_state="session",
+                       help="Folded into collaborative filtering as strong positive history.")
+        c2.multiselect(":material/thumb_down: Didn't like", ids, key="disliked_movies",
+                       format_func=lambda m: labels.get(m, str(m)), max_selections=10,
+                       placeholder=placeholder, disabled=disabled, persist_state="session",
+                       help="Never shown, and steers collaborative filtering away from them.")
 
-# No max_chars on the box (the browser would drop a longer paste without a word): the parser
-# cuts at MAX_REQUEST_CHARS and says so in stage 1; a huge paste is trimmed here first.
-text = (st.session_state.get("request_text") or "").strip()[: 4 * MAX_REQUEST_CHARS]
-liked = tuple(int(m) for m in st.session_state.get("liked_movies") or ())
-disliked = tuple(int(m) for m in st.session_state.get("disliked_movies") or ())
 
-if not text:
-    if go:
+def request_inputs() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """(text, loved ids, disliked ids). No max_chars on the box (the browser would drop a longer
+    paste without a word): the parser cuts at MAX_REQUEST_CHARS and says so in stage 1; a huge
+    paste is trimmed here first."""
+    text = (st.session_state.get("request_text") or "").strip()[: 4 * MAX_REQUEST_CHARS]
+    liked = tuple(int(m) for m in st.session_state.get("liked_movies") or ())
+    disliked = tuple(int(m) for m in st.session_state.get("disliked_movies") or ())
+    return text, liked, disliked
+
+
+def empty_page(*, asked: bool, ready: bool) -> None:
+    """No request yet: how it works and what to try (a nudge when Recommend was pressed)."""
+    if asked:
         st.warning("Tell us what you'd like to watch first — a genre, a mood, a movie you loved, or pick "
                    "one of the examples above.", icon=":material/edit_note:")
     ui.md(h.how_it_works())
     ui.md(h.empty_state("Your recommendations will appear here",
                         "Type a request above or click an example. Try a negation (“no horror”), an era "
                         "(“90s”) or a title you loved — then watch each stage react."))
-    if rec is None:
+    if not ready:
         ui.engine()          # shows the warm-up progress; then draw the page again, ready
         st.rerun()
-    st.stop()
 
-if rec is None:
-    rec = ui.engine()        # progress bar while the models load (first start builds the index)
 
-# ----------------------------------------------------------------------------- stages 1-4 (computed)
-state = ui.parser_state(rec)
-try:
-    busy = (f"Reading your request with the LLM ({state.backend.split(' @ ')[0]})…" if state.uses_llm
+def busy_message(rec: Any, state: Any) -> str:
+    return (f"Reading your request with the LLM ({state.backend.split(' @ ')[0]})…" if state.uses_llm
             else f"Scoring {len(rec.catalogue):,} movies…")
-    with st.spinner(busy):
-        live = ui.live_session(rec, text, liked, disliked, state, fresh=bool(go))
-except InvalidRequestError as exc:
-    st.warning(str(exc), icon=":material/edit_note:")
-    st.stop()
-except Exception as exc:  # noqa: BLE001 - never a traceback in the UI
-    st.error(f"Sorry — something went wrong while scoring ({type(exc).__name__}). Try again, or rephrase the "
-             "request.", icon=":material/error:")
-    st.stop()
 
-intent = live.base_intent
-result = live.result
-ui.set_current_request(text, liked, disliked)
-cat = rec.catalogue
-stepper_slot = st.empty()
-timing_slot = st.container()
 
-# ----------------------------------------------------------------------------- stage 1
-if intent.parser == "llm":
-    model = state.backend.split(" · ")[1].split(" @ ")[0] if " · " in state.backend else state.backend
-    parsed_by = h.badge(f"parsed by the LLM · {model}")
-else:
-    parsed_by = h.badge("parsed by built-in rules")
-ui.md(h.stage_heading(1, "Parsed intent", "What the parser understood from your words", aside=parsed_by))
-if state.problem:
-    st.warning(state.problem, icon=":material/smart_toy:")
-for warning in intent.warnings:
-    st.warning(warning, icon=":material/content_cut:")
-if intent.fallback_reason:
-    st.info(f"The LLM parser could not be used — {intent.fallback_reason}. The built-in rules answered "
-            "instead, so everything below still works. Press Recommend to ask the LLM again.",
-            icon=":material/info:")
+def stage1(intent: Any, state: Any, cat: Any, liked: tuple[int, ...], disliked: tuple[int, ...]) -> None:
+    """Parsed intent: the request highlighted, what was understood as chips, genre interest."""
+    if intent.parser == "llm":
+        model = state.backend.split(" · ")[1].split(" @ ")[0] if " · " in state.backend else state.backend
+        parsed_by = h.badge(f"parsed by the LLM · {model}")
+    else:
+        parsed_by = h.badge("parsed by built-in rules")
+    ui.md(h.stage_heading(1, "Parsed intent", "What the parser understood from your words", aside=parsed_by))
+    if state.problem:
+        st.warning(state.problem, icon=":material/smart_toy:")
+    for warning in intent.warnings:
+        st.warning(warning, icon=":material/content_cut:")
+    if intent.fallback_reason:
+        st.info(f"The LLM parser could not be used — {intent.fallback_reason}. The built-in rules answered "
+                "instead, so everything below still works. Press Recommend to ask the LLM again.",
+                icon=":material/info:")
+    left, right = st.columns([3.2, 2], gap="large")
+    with left:
+        ui.md(f'<div class="fr-quote">{h.highlight(intent.text, h.spans_of(intent))}</div>{h.legend()}')
+        ui.md('<div class="fr-chips">' + "".join(_intent_rows(intent, cat, liked, disliked)) + "</div>")
+        if intent.similar_titles:
+            ui.md('<div class="fr-query">LLM suggests: titles suggested by the LLM, matched to the catalogue; '
+                  'they join collaborative filtering as lighter seeds and are never shown back as named '
+                  'titles.</div>')
+        questioned = [c for c in intent.llm_claims if c.reason]
+        if questioned:
+            with st.expander(f"Model claims not used as stated ({len(questioned)})", icon=":material/rule:"):
+                st.caption("The LLM's answer is checked against your words: what the request does not "
+                           "support is dropped or downgraded.")
+                st.dataframe([{"claim": c.kind.replace("_", " "), "model said": c.value,
+                               "became": c.use or "not used", "why": c.reason} for c in questioned],
+                             hide_index=True, width="stretch")
+        if intent.query_text and intent.query_text != intent.text:
+            ui.md(f'<div class="fr-query">What the encoder reads: <em>{h.esc(intent.query_text)}</em></div>')
+    with right:
+        ui.md('<div class="fr-subhead">Genre interest</div>')
+        st.plotly_chart(charts.genre_interest_bar(intent.genre_affinity, liked=intent.liked_genres,
+                                                  disliked=intent.disliked_genres),
+                        config={"displayModeBar": False}, key="genre_interest", theme=None)
+        st.caption("Zero-shot estimate from the request's embedding; green = asked for, red = avoided.")
 
-spans = [h.Span(a.start, a.end, a.kind, a.label, a.negated) for a in intent.annotations]
-left, right = st.columns([3.2, 2], gap="large")
-with left:
-    ui.md(f'<div class="fr-quote">{h.highlight(intent.text, spans)}</div>{h.legend()}')
+
+def _intent_rows(intent: Any, cat: Any, liked: tuple[int, ...], disliked: tuple[int, ...]) -> list[str]:
+    """The chip rows of stage 1: likes, avoids, era, keywords, people, titles, suggestions, picks."""
     likes = [h.chip(g, "like") for g in intent.liked_genres]
     likes += [h.chip(g, "inferred", tip="inferred from your words (zero-shot)") for g in intent.inferred_genres
               if g not in intent.liked_genres]
@@ -187,45 +219,32 @@ with left:
         picked = [h.chip(cat.label(i), "like") for i in cat.indices(list(liked))]
         picked += [h.chip(cat.label(i), "dislike") for i in cat.indices(list(disliked))]
         rows.append(h.chip_row("Picked", picked))
-    ui.md('<div class="fr-chips">' + "".join(rows) + "</div>")
-    if intent.similar_titles:
-        ui.md('<div class="fr-query">LLM suggests: titles suggested by the LLM, matched to the catalogue; they '
-              'join collaborative filtering as lighter seeds and are never shown back as named titles.</div>')
-    questioned = [c for c in intent.llm_claims if c.reason]
-    if questioned:
-        with st.expander(f"Model claims not used as stated ({len(questioned)})", icon=":material/rule:"):
-            st.caption("The LLM's answer is checked against your words: what the request does not "
-                       "support is dropped or downgraded.")
-            st.dataframe([{"claim": c.kind.replace("_", " "), "model said": c.value,
-                           "became": c.use or "not used", "why": c.reason} for c in questioned],
-                         hide_index=True, width="stretch")
-    if intent.query_text and intent.query_text != intent.text:
-        ui.md(f'<div class="fr-query">What the encoder reads: <em>{h.esc(intent.query_text)}</em></div>')
-with right:
-    ui.md('<div class="fr-subhead">Genre interest</div>')
-    st.plotly_chart(charts.genre_interest_bar(intent.genre_affinity, liked=intent.liked_genres,
-                                              disliked=intent.disliked_genres),
-                    config={"displayModeBar": False}, key="genre_interest", theme=None)
-    st.caption("Zero-shot estimate from the request's embedding; green = asked for, red = avoided.")
+    return rows
 
-t = result.timings
-n_candidates = len(result.relevance.candidates)
-summary = [*intent.liked_genres[:2], *(f"no {g}" for g in intent.disliked_genres[:1])]
-if intent.era:
-    summary.append(intent.era.label or "era")
-if intent.titles:
-    summary.append(f"{len(intent.titles)} title{'s' if len(intent.titles) > 1 else ''}")
-stepper_slot.markdown(h.stepper([
-    h.Step("Parsed intent", " · ".join(summary) or "free text only"),
-    h.Step("LLM-scored candidates", f"{len(cat):,} movies scored, top {n_candidates} kept"),
-    h.Step("CF adjustments", f"{len(result.seeds)} seeds folded into ALS"),
-    h.Step("Final list", "α·r̂ + β·ŝ + γ·b̂, explained"),
-]), unsafe_allow_html=True)
-with timing_slot:
+
+def stepper(result: Any, cat: Any) -> None:
+    """The four stages at a glance, above stage 1."""
+    intent = result.intent
+    summary = [*intent.liked_genres[:2], *(f"no {g}" for g in intent.disliked_genres[:1])]
+    if intent.era:
+        summary.append(intent.era.label or "era")
+    if intent.titles:
+        summary.append(f"{len(intent.titles)} title{'s' if len(intent.titles) > 1 else ''}")
+    ui.md(h.stepper([
+        h.Step("Parsed intent", " · ".join(summary) or "free text only"),
+        h.Step("LLM-scored candidates", f"{len(cat):,} movies scored, top {len(result.relevance.candidates)} kept"),
+        h.Step("CF adjustments", f"{len(result.seeds)} seeds folded into ALS"),
+        h.Step("Final list", "α·r̂ + β·ŝ + γ·b̂, explained"),
+    ]))
+
+
+def timing_tiles(t: dict[str, float], intent: Any) -> None:
+    """Per-stage latency of the request as metrics (timings computed by the library)."""
+    llm_ms = t.get("llm_call")
     tiles = [("Intent", t.get("intent", 0), "Parsing: genres, negation, era, titles, zero-shot genres"
-              + (" — including the LLM call" if intent.llm_ms else ""))]
-    if intent.llm_ms:
-        tiles.append(("LLM call", intent.llm_ms, "Waiting for the generative LLM's answer (part of Intent)"))
+              + (" — including the LLM call" if llm_ms else ""))]
+    if llm_ms:
+        tiles.append(("LLM call", llm_ms, "Waiting for the generative LLM's answer (part of Intent)"))
     tiles += [("Relevance", t.get("encode", 0) + t.get("relevance", 0), "Encoding the request and scoring r"),
               ("CF fold-in", t.get("cf", 0), "ALS fold-in of the pseudo-history and scoring s"),
               ("Blend + explain", t.get("blend", 0) + t.get("explain", 0), "Normalising, blending, explaining"),
@@ -288,8 +307,9 @@ def stage2_view() -> None:
     session = ui.current_live()
     if session is None:
         return
-    res = session.result
-    rel = res.relevance
+    rec = session.recommender
+    cat = rec.catalogue
+    rel = session.result.relevance
     top_n = 15
     cands = rel.candidates
     n_cands = len(cands)
@@ -365,9 +385,6 @@ def stage2_view() -> None:
                    + (", plus the trained adapter" if shaped else "") + ")." + settled, unsafe_allow_html=True)
 
 
-stage2_view()
-
-
 # ----------------------------------------------------------------------------- stages 3-4 (weights, reactions)
 def _change_color(value: str) -> str:
     if value.startswith("▲"):
@@ -426,7 +443,7 @@ def _live_panel(session: Any, sliders: tuple[float, float, float], effective: tu
               help="Forget every reaction and go back to the list for your words alone.")
 
 
-def _stage3(final: Any, k: int, weights: tuple[float, float, float]) -> None:
+def _stage3(final: Any, k: int, weights: tuple[float, float, float], cat: Any) -> None:
     """CF adjustments: the final list against the same blend without CF."""
     alpha, beta, gamma = weights
     ui.md(h.stage_heading(3, "CF adjustments",
@@ -509,11 +526,10 @@ def blend_view() -> None:
     if problem:
         st.warning(problem, icon=":material/warning:")
     sliders = ui.weights()
-    if sum(sliders) <= 0:
-        ui.md(h.stage_heading(3, "CF adjustments", "What collaborative filtering changed"))
-        st.warning("All three blend weights are 0 — move at least one slider in the sidebar above 0.",
-                   icon=":material/balance:")
+    if not blocks.weights_ok(sliders, heading=h.stage_heading(3, "CF adjustments",
+                                                              "What collaborative filtering changed")):
         return
+    cat = session.recommender.catalogue
     k = ui.current_k()
     auto = bool(st.session_state.get("auto_weights", False))
     t0 = time.perf_counter()
@@ -599,7 +615,7 @@ def blend_view() -> None:
     with panel_col, st.container(key="live_panel"):
         _live_panel(session, sliders, effective, auto)
     with stage3_box:
-        _stage3(final, k, effective)
+        _stage3(final, k, effective, cat)
     with st.expander("Score breakdown chart", icon=":material/bar_chart:"):
         labels = [item.label for item in final.items]
         st.plotly_chart(charts.contribution_bar(labels, [it.contributions[0] for it in final.items],
@@ -625,7 +641,4 @@ def blend_view() -> None:
     ui.md(timing)
 
 
-ui.register_weight_fragment("blend")
-blend_view()
-st.page_link(ui.PAGES["compare"], label="See how this list compares with the baselines", icon=":material/compare_arrows:")
-ui.show_latency()
+page()

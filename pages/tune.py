@@ -7,18 +7,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import _html as h
-from pages import _ui as ui
+from ui import components as h
+from ui import state as ui
 from recsys import charts
 from recsys.compare import best_point, metric_columns, metric_label, read_sweep, tidy_sweep
 
 QUICK_SIZES = (50, 100, 200)
-
-ui.md(h.page_intro(
-    "Tune the blend",
-    "Quality of the final list over a grid of weights (α + β + γ = 1, step 0.1) on the ReDial development "
-    "requests. Click a square to move the sidebar sliders there.", eyebrow="Tune"))
-
 
 @st.cache_data(show_spinner=False)
 def _read_sweep(path: str, mtime: float) -> pd.DataFrame | str:
@@ -76,64 +70,81 @@ def _on_grid_select() -> None:
             return
 
 
-# ----------------------------------------------------------------------------- which sweep
-path = ui.results_dir() / "sweep-redial.csv"
-sweep: pd.DataFrame | None = None
-source = ""
-if path.exists():
-    loaded = _read_sweep(str(path), path.stat().st_mtime)
-    if isinstance(loaded, str):
+# ----------------------------------------------------------------------------- the page
+def page() -> None:
+    """The sweep (file, or a quick one run here) as a clickable grid with the best points;
+    without one, how to get one."""
+    ui.md(h.page_intro(
+        "Tune the blend",
+        "Quality of the final list over a grid of weights (α + β + γ = 1, step 0.1) on the ReDial development "
+        "requests. Click a square to move the sidebar sliders there.", eyebrow="Tune"))
+    sweep, source = load_sweep()
+    if sweep is None:
+        how_to_get_a_sweep()
+        return
+    ui.register_weight_fragment("tune_view")
+    tune_view(sweep, source)
+
+
+def load_sweep() -> tuple[pd.DataFrame | None, str]:
+    """``(sweep, where it comes from)``: the results folder's sweep-redial.csv, else the quick
+    sweep asked for in this session; ``(None, "")`` when there is neither (errors shown)."""
+    path = ui.results_dir() / "sweep-redial.csv"
+    if path.exists():
+        loaded = _read_sweep(str(path), path.stat().st_mtime)
+        if not isinstance(loaded, str):
+            return loaded, f"{path.name} · all development requests"
         st.error(f"{path.name} could not be read: {loaded}. Re-create it with `python -m recsys sweep`.",
                  icon=":material/error:")
-    else:
-        sweep = loaded
-        source = f"{path.name} · all development requests"
-
-if sweep is None:
     dev = ui.redial_dir() / "redial_dev.jsonl"
     quick = st.session_state.get("_quick_sweep_size")
-    if quick and dev.exists():
-        rec = ui.engine()
-        store = _sweep_store()
-        key = (ui.engine_key(rec), str(dev), int(quick))
-        try:
-            if key not in store:
-                bar = st.progress(0.0, text="Starting the quick sweep")
-                store[key] = _quick_sweep(rec, str(dev), int(quick),
-                                          lambda f, m: bar.progress(min(1.0, f), text=f"Scoring: {m}"))
-                bar.empty()
-            sweep = tidy_sweep(store[key].drop(columns=["n"]), name="quick sweep")
-            source = f"quick sweep · a seeded sample of {quick} development requests (indicative only)"
-        except (OSError, ValueError) as exc:
-            st.error(f"The quick sweep could not run: {exc}. Try `python -m recsys sweep` instead.",
-                     icon=":material/error:")
-    else:
-        with st.container(border=True):
-            st.markdown("**No sweep results yet.** The full sweep over all 751 development requests is one "
-                        "command (about a minute):")
-            st.code("python -m recsys sweep", language="bash")
-            st.caption(f"It writes `assets/results/sweep-redial.csv` (read from {ui.results_dir()}).")
-            if dev.exists():
-                st.markdown("Or run a quick, indicative sweep on a sample of the requests right here:")
-                cols = st.columns([1.4, 1, 3], vertical_alignment="bottom")
-                size = cols[0].selectbox("Sample size", QUICK_SIZES, index=1, key="quick_size",
-                                         format_func=lambda n: f"{n} requests")
-                if cols[1].button("Run quick sweep", type="primary", icon=":material/play_arrow:"):
-                    st.session_state["_quick_sweep_size"] = int(size)
-                    st.rerun()
-            else:
-                st.caption(f"The ReDial development requests were not found at {dev} "
-                           f"(set {ui.REDIAL_ENV} to their folder).")
-        st.stop()
+    if not (quick and dev.exists()):
+        return None, ""
+    rec = ui.engine()
+    store = _sweep_store()
+    key = (ui.engine_key(rec), str(dev), int(quick))
+    try:
+        if key not in store:
+            bar = st.progress(0.0, text="Starting the quick sweep")
+            store[key] = _quick_sweep(rec, str(dev), int(quick),
+                                      lambda f, m: bar.progress(min(1.0, f), text=f"Scoring: {m}"))
+            bar.empty()
+        return (tidy_sweep(store[key].drop(columns=["n"]), name="quick sweep"),
+                f"quick sweep · a seeded sample of {quick} development requests (indicative only)")
+    except (OSError, ValueError) as exc:
+        st.error(f"The quick sweep could not run: {exc}. Try `python -m recsys sweep` instead.",
+                 icon=":material/error:")
+        return None, ""
 
-metrics = metric_columns(sweep)
-default_metric = next((m for m in ("ndcg@10", "recall@10") if m in metrics), metrics[0])
+
+def how_to_get_a_sweep() -> None:
+    """No sweep yet: the command for the full one, and a quick one on a sample right here."""
+    dev = ui.redial_dir() / "redial_dev.jsonl"
+    if st.session_state.get("_quick_sweep_size") and dev.exists():
+        return          # a quick sweep was asked for and failed: its error is already shown
+    with st.container(border=True):
+        st.markdown("**No sweep results yet.** The full sweep over all 751 development requests is one "
+                    "command (about a minute):")
+        st.code("python -m recsys sweep", language="bash")
+        st.caption(f"It writes `assets/results/sweep-redial.csv` (read from {ui.results_dir()}).")
+        if dev.exists():
+            st.markdown("Or run a quick, indicative sweep on a sample of the requests right here:")
+            cols = st.columns([1.4, 1, 3], vertical_alignment="bottom")
+            size = cols[0].selectbox("Sample size", QUICK_SIZES, index=1, key="quick_size",
+                                     format_func=lambda n: f"{n} requests")
+            if cols[1].button("Run quick sweep", type="primary", icon=":material/play_arrow:"):
+                st.session_state["_quick_sweep_size"] = int(size)
+                st.rerun()
+        else:
+            st.caption(f"The ReDial development requests were not found at {dev} "
+                       f"(set {ui.REDIAL_ENV} to their folder).")
 
 
 @st.fragment(key="tune_view")
-def tune_view() -> None:
+def tune_view(sweep: pd.DataFrame, source: str) -> None:
     """Grid and best point; reruns alone when a slider moves (the 'your sliders' marker)."""
-    assert sweep is not None
+    metrics = metric_columns(sweep)
+    default_metric = next((m for m in ("ndcg@10", "recall@10") if m in metrics), metrics[0])
     top = st.columns([3, 2], vertical_alignment="bottom")
     metric = top[0].segmented_control("Quality measure", metrics, default=default_metric,
                                       format_func=metric_label, key="tune_metric") or default_metric
@@ -186,5 +197,4 @@ def tune_view() -> None:
                "requests — report quality on other requests.")
 
 
-ui.register_weight_fragment("tune_view")
-tune_view()
+page()

@@ -628,9 +628,13 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-SYSTEM_LABELS = {"random": "random", "popularity": "popularity", "llm": "LLM only (r)",
-                 "cf": "CF only (s)", "blend": "blend", "blend-tuned": "blend, tuned weights",
-                 "llm_adapter": "LLM only (r) + adapter", "blend_adapter": "blend + adapter"}
+def _table_label(system: str) -> str:
+    """A system's name in the Markdown tables: :data:`recsys.compare.SYSTEM_LABELS` (the one
+    source of system names) in lower case, except initialisms (``LLM only (r)``, ``CF only (s)``)."""
+    from recsys.compare import SYSTEM_LABELS
+
+    label = SYSTEM_LABELS.get(system, system)
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _cell(summary: dict[str, Any], metric: str, scale: float = 1.0, digits: int = 4) -> str:
@@ -648,7 +652,7 @@ def _table(systems: dict[str, Any], metrics: list[str], scale: float = 1.0, digi
              "|---" * (len(metrics) + 1) + "|"]
     for system, summary in systems.items():
         cells = [_cell(summary, m, scale, digits) for m in metrics]
-        lines.append(f"| {SYSTEM_LABELS.get(system, system)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_table_label(system)} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -662,7 +666,7 @@ def _warmup_table(payload: dict[str, Any]) -> list[str]:
             value = entry["curve"].get(n)
             lo, hi = entry["curve_ci95"].get(n, [None, None])
             cells.append("–" if value is None else f"{value:.4f} [{lo:.3f}, {hi:.3f}]")
-        label = "blend, auto weights" if system == "blend-auto" else SYSTEM_LABELS.get(system, system)
+        label = _table_label(system)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     auto = payload.get("auto_weights", {})
     if auto:
@@ -687,7 +691,7 @@ def _lift_table(payload: dict[str, Any], metrics: list[str]) -> list[str]:
         for base, m in columns:
             value = lift.get(f"over_{base}", {}).get(system, {}).get(m)
             cells.append("–" if value is None else f"×{value:.2f}")
-        lines.append(f"| {SYSTEM_LABELS.get(system, system)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_table_label(system)} | " + " | ".join(cells) + " |")
     return lines
 
 

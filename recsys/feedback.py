@@ -104,12 +104,17 @@ class LiveSession:
     liked_picks: tuple[int, ...] = ()     #: movies picked as loved before the first list
     disliked_picks: tuple[int, ...] = ()  #: movies picked as disliked before the first list
     use_adapter: bool = True
+    intent_ms: float | None = None        #: how long parsing ``intent`` took (booked to the first list)
     reactions: dict[int, str] = field(default_factory=dict)
     history: list[Step] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.base_intent: Intent = self.intent or self.recommender.parse(self.text, self.parser)
-        self.result: Recommendation = self._run()
+        if self.intent is None:
+            started = time.perf_counter()
+            self.intent = self.recommender.parse(self.text, self.parser)
+            self.intent_ms = (time.perf_counter() - started) * 1000
+        self.base_intent: Intent = self.intent
+        self.result: Recommendation = self._run(intent_ms=self.intent_ms)
 
     # --------------------------------------------------------------------- public
     @property
@@ -230,10 +235,11 @@ class LiveSession:
         genres = sorted(set(likes) | set(dislikes))
         return tuple((g, round((likes[g] - dislikes[g]) / (likes[g] + dislikes[g] + 1), 4)) for g in genres)
 
-    def _run(self) -> Recommendation:
+    def _run(self, intent_ms: float | None = None) -> Recommendation:
+        """The stages for the current intent; ``intent_ms``: parse time to book (first list only)."""
         return self.recommender.recommend(self.current_intent(), self.effective_weights, self.k,
                                           liked=self.liked_picks, disliked=self.disliked_picks,
-                                          seen=self.seen, use_adapter=self.use_adapter)
+                                          seen=self.seen, use_adapter=self.use_adapter, intent_ms=intent_ms)
 
 
 def _add_shares(scores: Counter[str], groups: Iterable[tuple[str, ...]], weight: float) -> None:

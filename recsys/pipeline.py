@@ -1,10 +1,17 @@
 """The recommender facade: load once, then ``recommend(text, weights, k)``.
 
-One request runs the five stages and keeps every intermediate result::
+:meth:`Recommender.recommend` is the list of stage calls, each a small unit with its own
+contract::
 
-    text ─► intent ─► q = e(query_text) ─► r (stage 3) ─► pseudo-history ─► s (stage 4)
-                                                       └──────── b (prior) ─────┘
-    pool = top_N(r) ∪ top_N(s);   final = α·r̂ + β·ŝ + γ·b̂ over the pool (stage 5)
+    intent     Intent        = parse(text)                          recsys.intent / recsys.llm
+    encode     q             = e(query_text)                        recsys.embed
+    relevance  r             = score_relevance(q, intent)           recsys.relevance (stage 3)
+    seeds      pseudo-history  (named, suggested, liked, disliked, top-M LLM candidates)
+    cf         s             = Y·fold_in(seeds)                     recsys.cf (stage 4)
+    prior      b             (loaded once)                          recsys.baseline
+    blend      final = α·r̂ + β·ŝ + γ·b̂ over pool = top_N(r) ∪ top_N(s)   recsys.blend (stage 5)
+    rerank     (optional) the LLM re-orders the top                 recsys.rerank
+    explain    rows and reasons                                     recsys.explain
 
 Pseudo-history seeds and their confidences ``c_j`` (:class:`PipelineConfig`):
 named titles ``c = c_named · match_score``; titles a generative LLM suggested
@@ -12,8 +19,10 @@ named titles ``c = c_named · match_score``; titles a generative LLM suggested
 (``r̂`` normalised over the candidate set); liked reactions ``c_liked``; disliked titles
 and 👎 reactions ``−c_disliked`` (preference 0).
 
+A :class:`Recommendation` keeps every intermediate result and an
+:class:`~recsys.explain.Explainer` (read-only engine data), not the recommender:
 :meth:`Recommendation.reblend` re-weights the stored stage scores without re-encoding or
-re-folding, so moving a slider costs one vectorised blend.
+re-folding, so moving a slider costs one vectorised blend and one explanation pass.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,19 +46,22 @@ from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
 from recsys.data import DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, load_dataset
 from recsys.embed import ItemIndex, TextEncoder, load_item_index
+from recsys.explain import TITLE_REASON_MIN, Explainer, Reason, RecommendedItem  # noqa: F401 (re-exported)
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
-from recsys.knowledge import (Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source,
-                              load_knowledge, poster_url, tokens)
+from recsys.knowledge import Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source, load_knowledge
 from recsys.relevance import RelevanceConfig, RelevanceScores, score_relevance, top_indices
 from recsys.progress import Progress, report, scaled
 from recsys.splits import split_users
 from recsys.titles import TitleMatcher
 
+if TYPE_CHECKING:
+    from recsys.llm import ChatBackend
+    from recsys.rerank import RerankOutcome
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_K = 10
 MAX_K = 100
-TITLE_REASON_MIN = 0.55  #: c_t·cos(e_t, e_i) needed to say "close to <title>"
 
 
 @dataclass(frozen=True)
@@ -73,63 +85,11 @@ class PipelineConfig:
     train_adapter: bool = True          #: train the adapter during the first index build
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One piece of an explanation: what kind of evidence and a sentence for people."""
-
-    kind: str       # "title" | "person" | "plot" | "cf" | "genre" | "era" | "keyword" | "adapter" | "popular" | "similar"
-    text: str
-    weight: float
-
-
-@dataclass(frozen=True)
-class RecommendedItem:
-    """One row of the final list. ``r``, ``s``, ``b`` are the normalised signals that
-    were blended, so ``score == α·r + β·s + γ·b``; ``*_raw`` are the stage outputs."""
-
-    rank: int
-    index: int
-    movie_id: int
-    title: str
-    label: str
-    year: int
-    genres: tuple[str, ...]
-    score: float
-    r: float
-    s: float
-    b: float
-    r_raw: float
-    s_raw: float
-    b_raw: float
-    contributions: tuple[float, float, float]
-    llm_rank: int | None
-    cf_rank: int | None
-    explanation: str
-    reasons: tuple[Reason, ...] = ()
-    people: tuple[str, ...] = ()     #: directors, then lead cast (movie knowledge)
-    poster_url: str = ""             #: the TMDB poster when the knowledge has one
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``items[]`` object of the CLI's JSON contract (plus detail fields)."""
-        return {
-            "movie_id": self.movie_id, "title": self.title, "score": round(self.score, 6),
-            "r": round(self.r, 6), "s": round(self.s, 6), "b": round(self.b, 6),
-            "explanation": self.explanation, "rank": self.rank, "label": self.label,
-            "year": self.year or None, "genres": list(self.genres),
-            "contributions": {"alpha_r": round(self.contributions[0], 6),
-                              "beta_s": round(self.contributions[1], 6),
-                              "gamma_b": round(self.contributions[2], 6)},
-            "llm_rank": self.llm_rank, "cf_rank": self.cf_rank,
-            "raw": {"r": round(self.r_raw, 6), "s": round(self.s_raw, 6), "b": round(self.b_raw, 6)},
-            "people": list(self.people), "poster_url": self.poster_url or None,
-        }
-
-
 @dataclass(frozen=True, eq=False)
 class Recommendation:
     """Every stage of one request, and the final list. Cheap to :meth:`reblend`."""
 
-    recommender: Recommender = field(repr=False)
+    explainer: Explainer = field(repr=False)   #: builds the explained rows (read-only engine data)
     intent: Intent
     relevance: RelevanceScores
     seeds: tuple[Seed, ...]
@@ -145,6 +105,7 @@ class Recommendation:
     k: int
     items: tuple[RecommendedItem, ...]
     timings: dict[str, float]
+    rerank: RerankOutcome | None = None   #: the LLM rerank of the top, when one was asked for
 
     @property
     def weights(self) -> BlendWeights:
@@ -159,7 +120,7 @@ class Recommendation:
     @property
     def b(self) -> np.ndarray:
         """Baseline prior for every item."""
-        return self.recommender.baseline
+        return self.explainer.baseline
 
     @property
     def llm_candidates(self) -> np.ndarray:
@@ -175,10 +136,10 @@ class Recommendation:
         weights = _as_weights(weights)
         k = self.k if k is None else _check_k(k)
         mixed = blend(self.r_hat, self.s_hat, self.b_hat, weights, self.pool, self.excluded)
-        items = self.recommender._items(self, mixed, k) if explain else ()
+        items = self.explainer.items(self, mixed, k) if explain else ()
         timings = dict(self.timings)
         timings["reblend"] = (time.perf_counter() - started) * 1000
-        return replace(self, blend=mixed, k=k, items=items, timings=timings)
+        return replace(self, blend=mixed, k=k, items=items, timings=timings, rerank=None)
 
     def ranking(self, system: str, k: int | None = None) -> np.ndarray:
         """Item indices of the top-``k`` under one system, for comparisons.
@@ -189,26 +150,30 @@ class Recommendation:
         k = self.k if k is None else k
         if system == "blend":
             return self.blend.ranking[:k]
-        scores = {"llm": self.relevance.r, "cf": self.s, "popularity": self.recommender.baseline,
+        scores = {"llm": self.relevance.r, "cf": self.s, "popularity": self.explainer.baseline,
                   "random": random_scores(len(self.s), self.intent.text)}.get(system)
         if scores is None:
             raise ValueError(f"Unknown system {system!r}; use random, popularity, llm, cf or blend.")
         return top_indices(scores, k, self.excluded)
 
     def to_dict(self) -> dict[str, Any]:
-        """The CLI's JSON object: ``{"intent", "items", "weights", "timing_ms"}``."""
+        """The CLI's JSON object: ``{"intent", "items", "weights", "timing_ms"}`` (plus
+        ``"rerank"`` when an LLM rerank was asked for)."""
         alpha, beta, gamma = self.weights.as_tuple()
-        return {
+        catalogue = self.explainer.catalogue
+        out: dict[str, Any] = {
             "intent": self.intent.to_dict(),
             "items": [item.to_dict() for item in self.items],
             "weights": {"alpha": alpha, "beta": beta, "gamma": gamma},
             "pseudo_history": [
-                {"movie_id": int(self.recommender.catalogue.movie_ids[s.item]),
-                 "title": self.recommender.catalogue.titles[s.item],
+                {"movie_id": int(catalogue.movie_ids[s.item]), "title": catalogue.titles[s.item],
                  "confidence": round(float(s.confidence), 4), "reason": s.reason}
                 for s in self.seeds],
             "timing_ms": {key: round(v, 2) for key, v in self.timings.items()},
         }
+        if self.rerank is not None:
+            out["rerank"] = self.rerank.to_dict()
+        return out
 
 
 class Recommender:
@@ -329,10 +294,16 @@ class Recommender:
         """Stage 1 only."""
         return (parser or self.parser).parse(text)
 
+    @property
+    def explainer(self) -> Explainer:
+        """The explanation stage over this engine's read-only data (:mod:`recsys.explain`)."""
+        return Explainer(self.catalogue, self.cf, self.baseline, self.config.relevance, self.knowledge)
+
     def recommend(self, text: str | Intent, weights: BlendWeights | tuple[float, float, float] | None = None,
                   k: int = DEFAULT_K, *, liked: Iterable[int] = (), disliked: Iterable[int] = (),
                   seen: Iterable[int] = (), parser: IntentParser | None = None,
-                  explain: bool = True, use_adapter: bool = True) -> Recommendation:
+                  explain: bool = True, use_adapter: bool = True, intent_ms: float | None = None,
+                  rerank: ChatBackend | str | None = None) -> Recommendation:
         """Run every stage for one request.
 
         Parameters
@@ -353,70 +324,84 @@ class Recommender:
             arrays and ``blend.ranking`` are complete either way. For evaluation loops.
         use_adapter:
             Add the trained adapter's term to ``r`` when an adapter is loaded.
+        intent_ms:
+            With an already parsed ``text``: the milliseconds its parsing took (booked to the
+            ``intent`` timing and the total, with ``llm_call`` from :attr:`Intent.llm_ms`).
+        rerank:
+            A chat backend: the LLM re-orders the top of the list within its budget
+            (:func:`recsys.rerank.rerank_items`; the blend order stays on any failure). A
+            string is the reason there is no backend (reported, nothing re-ordered).
+
+        Timings (``timings``, milliseconds): ``intent``, ``llm_call`` (part of ``intent``),
+        ``encode``, ``relevance``, ``cf``, ``blend``, ``explain``, ``rerank`` and ``total``.
         """
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
+        clock = _Clock()
         weights = _as_weights(weights if weights is not None else self.config.weights)
         k = _check_k(k)
-        parsed_here = not isinstance(text, Intent)
-        intent = self.parse(text, parser) if parsed_here else text
-        t1 = time.perf_counter()
-        timings["intent"] = (t1 - t0) * 1000
-        if parsed_here and intent.llm_ms is not None:
-            timings["llm_call"] = intent.llm_ms
+        if isinstance(text, Intent):
+            intent = text
+            clock.book("intent", intent_ms or 0.0)
+            if intent_ms is not None and intent.llm_ms is not None:
+                clock.timings["llm_call"] = intent.llm_ms
+        else:
+            intent = self.parse(text, parser)
+            clock.lap("intent")
+            if intent.llm_ms is not None:
+                clock.timings["llm_call"] = intent.llm_ms
 
         query = self.encoder.encode_query(intent.query_text)
-        t2 = time.perf_counter()
-        timings["encode"] = (t2 - t1) * 1000
-
-        relevance = score_relevance(self.catalogue, self.index.embeddings, query, intent,
-                                    self.config.relevance, self.adapter if use_adapter else None,
-                                    self.knowledge)
-        liked_idx = self.catalogue.indices(list(liked))
-        disliked_idx = self.catalogue.indices(list(disliked))
-        seen_idx = self.catalogue.indices(list(seen))
-        excluded = relevance.excluded
-        if liked_idx or disliked_idx or seen_idx:
-            excluded = excluded.copy()
-            excluded[liked_idx + disliked_idx + seen_idx] = True
-            excluded.flags.writeable = False
-        llm_top = relevance.candidates
-        if excluded is not relevance.excluded:
-            llm_top = top_indices(relevance.r, self.config.relevance.candidates, excluded)
-            relevance = replace(relevance, candidates=llm_top, excluded=excluded)
-        t3 = time.perf_counter()
-        timings["relevance"] = (t3 - t2) * 1000
-
-        seeds = tuple(self._pseudo_history(intent, relevance, liked_idx, disliked_idx))
-        user_vector = self.cf.fold_in(seeds)
-        s = self.cf.scores(user_vector)
-        s.flags.writeable = False
-        cf_top = top_indices(s, self.config.cf_candidates, excluded) if seeds else \
-            np.zeros(0, dtype=np.int64)
-        t4 = time.perf_counter()
-        timings["cf"] = (t4 - t3) * 1000
-
-        user_vector.flags.writeable = False
-        cf_top.flags.writeable = False
-        pool = np.union1d(llm_top, cf_top)
-        pool.flags.writeable = False
+        clock.lap("encode")
+        relevance = self._relevance(intent, query, use_adapter, liked, disliked, seen)
+        clock.lap("relevance")
+        seeds = tuple(self._pseudo_history(intent, relevance, self.catalogue.indices(list(liked)),
+                                           self.catalogue.indices(list(disliked))))
+        user_vector, s, cf_top = self._collaborative(seeds, relevance.excluded)
+        clock.lap("cf")
+        pool = _frozen(np.union1d(relevance.candidates, cf_top))
         r_hat = normalise_on_pool(relevance.r, pool)
         s_hat = normalise_on_pool(s, pool)
         b_hat = normalise_on_pool(self.baseline, pool)
-        mixed = blend(r_hat, s_hat, b_hat, weights, pool, excluded)
-        t5 = time.perf_counter()
-        timings["blend"] = (t5 - t4) * 1000
-
+        mixed = blend(r_hat, s_hat, b_hat, weights, pool, relevance.excluded)
+        clock.lap("blend")
         result = Recommendation(
-            recommender=self, intent=intent, relevance=relevance, seeds=seeds,
-            user_vector=user_vector, s=s, cf_candidates=cf_top, pool=pool, excluded=excluded,
-            r_hat=r_hat, s_hat=s_hat, b_hat=b_hat, blend=mixed, k=k, items=(), timings=timings)
+            explainer=self.explainer, intent=intent, relevance=relevance, seeds=seeds,
+            user_vector=user_vector, s=s, cf_candidates=cf_top, pool=pool, excluded=relevance.excluded,
+            r_hat=r_hat, s_hat=s_hat, b_hat=b_hat, blend=mixed, k=k, items=(), timings=clock.timings)
         if explain:
-            result = replace(result, items=self._items(result, mixed, k))
-        t6 = time.perf_counter()
-        timings["explain"] = (t6 - t5) * 1000
-        timings["total"] = (t6 - t0) * 1000
+            result = replace(result, items=result.explainer.items(result, mixed, k))
+        clock.lap("explain")
+        if rerank is not None:
+            result = replace(result, **_rerank(rerank, result))
+            clock.lap("rerank")
+        clock.total()
         return result
+
+    # ------------------------------------------------------------------ stages
+    def _relevance(self, intent: Intent, query: np.ndarray, use_adapter: bool, liked: Iterable[int],
+                   disliked: Iterable[int], seen: Iterable[int]) -> RelevanceScores:
+        """Stage 3 (:func:`recsys.relevance.score_relevance`), with the movies the user
+        reacted to excluded and the LLM top-N recomputed without them."""
+        relevance = score_relevance(self.catalogue, self.index.embeddings, query, intent,
+                                    self.config.relevance, self.adapter if use_adapter else None,
+                                    self.knowledge)
+        reacted = self.catalogue.indices(list(liked) + list(disliked) + list(seen))
+        if not reacted:
+            return relevance
+        excluded = relevance.excluded.copy()
+        excluded[reacted] = True
+        excluded.flags.writeable = False
+        candidates = top_indices(relevance.r, self.config.relevance.candidates, excluded)
+        return replace(relevance, candidates=candidates, excluded=excluded)
+
+    def _collaborative(self, seeds: tuple[Seed, ...], excluded: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stage 4: ``(x_new, s, CF top-N)`` with ``s_i = y_iᵀ x_new`` for the fold-in of the
+        pseudo-history (no CF candidates without seeds)."""
+        user_vector = _frozen(self.cf.fold_in(seeds))
+        s = _frozen(self.cf.scores(user_vector))
+        cf_top = top_indices(s, self.config.cf_candidates, excluded) if seeds else \
+            np.zeros(0, dtype=np.int64)
+        return user_vector, s, _frozen(cf_top)
 
     # ------------------------------------------------------------------ internals
     def _pseudo_history(self, intent: Intent, relevance: RelevanceScores, liked: list[int],
@@ -463,123 +448,6 @@ class Recommender:
                                   f"a top language-model match, {cat.label(int(i))}"))
                 taken += 1
         return seeds
-
-    def _items(self, result: Recommendation, mixed: Blend, k: int) -> tuple[RecommendedItem, ...]:
-        top = mixed.ranking[:k]
-        if not len(top):
-            return ()
-        cat = self.catalogue
-        alpha, beta, gamma = mixed.weights.as_tuple()
-        llm_rank = {int(i): n + 1 for n, i in enumerate(result.relevance.candidates)}
-        cf_rank = {int(i): n + 1 for n, i in enumerate(result.cf_candidates)}
-        merged = self.cf.merged(result.seeds)
-        contrib = self.cf.contributions(merged, top) if merged else None
-        context = _ReasonContext.of(result)
-        know = self.knowledge.knowledge if self.knowledge is not None else None
-        items = []
-        for n, i in enumerate(top):
-            i = int(i)
-            parts = (alpha * float(result.r_hat[i]), beta * float(result.s_hat[i]),
-                     gamma * float(result.b_hat[i]))
-            reasons = self._reasons(result, context, i, parts, merged,
-                                    None if contrib is None else contrib[n])
-            items.append(RecommendedItem(
-                rank=n + 1, index=i, movie_id=int(cat.movie_ids[i]), title=cat.titles[i],
-                label=cat.label(i), year=int(cat.years[i]), genres=cat.genres[i],
-                score=float(mixed.final[i]), r=float(result.r_hat[i]), s=float(result.s_hat[i]),
-                b=float(result.b_hat[i]), r_raw=float(result.relevance.r[i]), s_raw=float(result.s[i]),
-                b_raw=float(self.baseline[i]), contributions=parts, llm_rank=llm_rank.get(i),
-                cf_rank=cf_rank.get(i), explanation="; ".join(r.text for r in reasons[:3]),
-                reasons=tuple(reasons), people=know.people_of(i) if know else (),
-                poster_url=poster_url(know.posters[i]) if know else ""))
-        return tuple(items)
-
-    def _reasons(self, result: Recommendation, context: _ReasonContext, i: int,
-                 parts: tuple[float, float, float], seeds: list[Seed], contrib: np.ndarray | None
-                 ) -> list[Reason]:
-        cat = self.catalogue
-        rel = result.relevance
-        intent = result.intent
-        reasons: list[Reason] = []
-        alpha_r, beta_s, gamma_b = parts
-        title_weight = self.config.relevance.title_weight
-        if "titles" in rel.components and rel.nearest_title[i] >= 0 and title_weight > 0:
-            ref = rel.refs[int(rel.nearest_title[i])]
-            j = cat.index_of.get(ref.movie_id)
-            if j is not None:
-                verb = {"llm": "suggested by the language model", "liked": "which you liked"}.get(
-                    ref.source, "you mentioned")
-                if rel.components["titles"][i] / title_weight >= TITLE_REASON_MIN:
-                    reasons.append(Reason("title", f"close to {cat.label(j)}, {verb}", alpha_r))
-        people = rel.components.get("people")
-        if people is not None and people[i] > 0 and self.knowledge is not None:
-            know = self.knowledge.knowledge
-            directed = [p for p in intent.people if p in know.directors[i]]
-            starring = [p for p in intent.people if p in know.cast[i] and p not in directed]
-            text = "; ".join(([f"directed by {', '.join(directed)}"] if directed else [])
-                             + ([f"stars {', '.join(starring)}"] if starring else []))
-            if text:
-                reasons.append(Reason("person", text, alpha_r * 0.95))
-        lexical = rel.components.get("lexical")
-        if lexical is not None and rel.plot_words and \
-                lexical[i] >= 0.5 * self.config.relevance.lexical_weight and self.knowledge is not None:
-            know = self.knowledge.knowledge
-            have = set(tokens(" ".join(know.keywords[i]) + " " + know.overview[i]))
-            words = [w for w in rel.plot_words if w in have][:3]
-            if words:
-                reasons.append(Reason("plot", "about " + ", ".join(f"“{w}”" for w in words),
-                                      alpha_r * 0.85))
-        matched = [g for g in intent.liked_genres if g in cat.genres[i]]
-        if matched:
-            reasons.append(Reason("genre", f"{', '.join(matched)} as asked", alpha_r * 0.9))
-        named_people = {p.lower() for p in intent.people}
-        hits = [kw for kw, items in context.keyword_items.items()
-                if i in items and kw.lower() not in named_people]
-        if hits:
-            reasons.append(Reason("keyword", "tagged " + ", ".join(f"“{h}”" for h in hits[:3]),
-                                  alpha_r * 0.8))
-        if intent.era is not None and cat.years[i] and intent.era.distance(cat.years[i:i + 1])[0] == 0:
-            reasons.append(Reason("era", f"from {int(cat.years[i])}, in your era", alpha_r * 0.7))
-        adapter_term = rel.components.get("adapter")
-        if adapter_term is not None and adapter_term[i] > context.adapter_spread:
-            reasons.append(Reason("adapter", "people who ask for this rated it highly", alpha_r * 0.75))
-        if not reasons and alpha_r > 0:
-            reasons.append(Reason("similar", "close to your description", alpha_r * 0.6))
-        if contrib is not None and beta_s > 0 and len(contrib):
-            others = np.array([seed.item != i for seed in seeds])
-            j = int(np.argmax(np.where(others, contrib, -np.inf)))
-            if others[j] and contrib[j] > 0:
-                seed = seeds[j]
-                who = cat.label(seed.item)
-                if seed.reason.startswith("you mentioned"):
-                    text = f"fans of {who}, which you mentioned, liked it"
-                elif seed.reason.startswith("you liked"):
-                    text = f"because you liked {who}"
-                elif seed.reason.startswith("the language model"):
-                    text = f"fans of {who} liked it"
-                else:
-                    text = f"fans of {who}, a top match, liked it"
-                reasons.append(Reason("cf", text, beta_s))
-        if gamma_b > 0 and result.b_hat[i] >= 0.6:
-            reasons.append(Reason("popular", f"widely liked ({int(cat.n_ratings[i])} ratings, "
-                                             f"★{cat.mean_rating[i]:.1f})", gamma_b))
-        reasons.sort(key=lambda reason: -reason.weight)
-        return reasons
-
-
-@dataclass(frozen=True)
-class _ReasonContext:
-    """Per-request facts the explanations of every listed item share (computed once)."""
-
-    keyword_items: dict[str, frozenset[int]]
-    adapter_spread: float
-
-    @classmethod
-    def of(cls, result: Recommendation) -> _ReasonContext:
-        rel = result.relevance
-        adapter_term = rel.components.get("adapter")
-        return cls({kw: frozenset(items.tolist()) for kw, items in rel.keyword_hits.items()},
-                   float(adapter_term.std()) if adapter_term is not None else 0.0)
 
 
 def load_movie_knowledge(catalogue: Catalogue, cache_dir: Path | None = None, *,
@@ -632,3 +500,41 @@ def _check_k(k: int) -> int:
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= int(k) <= MAX_K:
         raise ValueError(f"k must be a whole number from 1 to {MAX_K} (got {k!r}).")
     return int(k)
+
+
+class _Clock:
+    """Stage timings in milliseconds: :meth:`lap` books the time since the previous lap."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.booked = 0.0
+        self.timings: dict[str, float] = {}
+
+    def book(self, key: str, ms: float) -> None:
+        """Time spent before this clock started (e.g. an intent parsed earlier)."""
+        self.timings[key] = float(ms)
+        self.booked += float(ms)
+
+    def lap(self, key: str) -> None:
+        now = time.perf_counter()
+        self.timings[key] = self.timings.get(key, 0.0) + (now - self.last) * 1000
+        self.last = now
+
+    def total(self) -> None:
+        self.timings["total"] = self.booked + (time.perf_counter() - self.started) * 1000
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _rerank(backend: ChatBackend | str, result: Recommendation) -> dict[str, Any]:
+    """``items`` re-ordered by the LLM and the ``rerank`` outcome (the blend order stays on any
+    failure; each row keeps its blend ``rank``, as in the CLI's ``--rerank``)."""
+    from recsys.rerank import not_configured, rerank_items
+
+    if isinstance(backend, str):
+        return {"rerank": not_configured(backend)}
+    items, outcome = rerank_items(backend, result.intent.text, list(result.items))
+    return {"items": tuple(items) if outcome.applied else result.items, "rerank": outcome}

@@ -4,6 +4,8 @@ AppTest in Streamlit 1.67 re-detects a ``pages/`` folder before every run and th
 the last page's script directly (the v1 multipage mode), skipping ``app.py``'s
 ``st.navigation``. A real server only does that before the first ``st.navigation`` call.
 The ``_navigation_app`` fixture makes AppTest behave like the server for this app.
+Since the page helpers moved to ``ui/``, ``pages/`` holds only the four page files listed
+in ``app.py``'s ``st.navigation``, so the folder AppTest discovers matches the navigation.
 """
 
 from __future__ import annotations

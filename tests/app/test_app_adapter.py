@@ -26,7 +26,7 @@ REPORT = {"training_users": 390, "validation_users": 70, "training_texts": 3900,
 @pytest.fixture
 def adapter(new_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A random adapter on the shared (already loaded) recommender, removed afterwards."""
-    from pages import _ui
+    from ui import state as _ui
     from recsys.adapter import Adapter
 
     new_app()                                           # the engine is loaded once a page has run
@@ -80,7 +80,7 @@ def test_about_lists_the_adapter_and_its_training_report(new_app, adapter) -> No
 
 
 def test_about_says_how_to_train_the_adapter_when_there_is_none(new_app, monkeypatch) -> None:
-    from pages import _ui
+    from ui import state as _ui
 
     at = new_app()
     monkeypatch.setattr(_ui.engine_loader().recommender, "adapter", None)   # even if the cache holds one

@@ -35,7 +35,7 @@ def _history(at) -> str:  # type: ignore[no-untyped-def]
 
 
 def _label(movie_id: int) -> str:
-    from pages import _ui
+    from ui import state as _ui
 
     cat = _ui.engine_loader().recommender.catalogue
     return cat.label(cat.index_of[movie_id])
@@ -127,7 +127,7 @@ def _fingerprint(rec) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_two_sessions_do_not_see_each_others_reactions(new_app) -> None:
-    from pages import _ui
+    from ui import state as _ui
 
     first, second = _ask(new_app()), _ask(new_app())
     cold = card_ids(first)

@@ -124,7 +124,7 @@ def test_chinese_prompt_works(new_app) -> None:
     assert ">Sci-Fi<" in text and 'class="chip chip-dislike"' in text and "1990s" in text
     ids = card_ids(at)
     assert len(ids) == 10
-    from pages import _ui
+    from ui import state as _ui
 
     rec = _ui.engine_loader().recommender
     genres = [rec.catalogue.genres[rec.catalogue.index_of[m]] for m in ids]
@@ -373,7 +373,7 @@ def test_broken_file_gives_a_clear_error(new_app, monkeypatch: pytest.MonkeyPatc
 # ----------------------------------------------------------------------------- helpers under the pages
 
 def test_highlight_marks_spans_and_escapes_text() -> None:
-    from pages._html import Span, highlight
+    from ui.components import Span, highlight
 
     out = highlight("no <b>horror</b>, 90s", [Span(0, 16, "negation", "not wanted", True),
                                                Span(6, 12, "genre", "Horror", True), Span(18, 21, "era", "1990s")])
@@ -382,14 +382,14 @@ def test_highlight_marks_spans_and_escapes_text() -> None:
 
 
 def test_highlight_joins_a_negated_term_with_its_tail() -> None:
-    from pages._html import Span, highlight
+    from ui.components import Span, highlight
 
     out = highlight("不要恐怖片", [Span(2, 4, "genre", "Horror", True), Span(2, 5, "negation", "not wanted", True)])
     assert out.count("<span") == 1 and ">恐怖片</span>" in out
 
 
 def test_card_html_has_title_score_bar_and_reasons() -> None:
-    from pages._html import CardData, initials, movie_card
+    from ui.components import CardData, initials, movie_card
 
     card = CardData(rank=1, title="The Matrix & <Co>", year=1999, genres=("Action", "Sci-Fi"), score=0.91,
                     contributions=(0.5, 0.3, 0.11), reasons=(("title", "close to Inception"), ("cf", "fans liked it")),
@@ -401,7 +401,7 @@ def test_card_html_has_title_score_bar_and_reasons() -> None:
 
 
 def test_mix_bar_shares_sum_to_one() -> None:
-    from pages._html import mix_bar
+    from ui.components import mix_bar
 
     out = mix_bar((1.0, 1.0, 2.0))
     assert "LLM 25%" in out and "CF 25%" in out and "Prior 50%" in out
@@ -409,7 +409,7 @@ def test_mix_bar_shares_sum_to_one() -> None:
 
 
 def test_engine_loader_reports_failure_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pages import _ui
+    from ui import state as _ui
     from recsys.data import DataError
 
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -424,7 +424,7 @@ def test_engine_loader_reports_failure_without_raising(monkeypatch: pytest.Monke
 
 
 def test_history_lists_newest_first_and_escapes_titles() -> None:
-    from pages._html import history_list
+    from ui.components import history_list
     from recsys.feedback import Step
 
     assert "No reactions yet" in history_list([])
@@ -439,30 +439,13 @@ def test_history_lists_newest_first_and_escapes_titles() -> None:
 
 
 def test_latency_panel_and_reaction_counts() -> None:
-    from pages._html import latency_panel, reaction_counts
+    from ui.components import latency_panel, reaction_counts
 
     out = latency_panel([("LLM call", 1200.0), ("Encode request", 0.0), ("Total", 1300.0)], title="Last run")
     assert "1.2 s" in out and "cached" in out and "fr-lat-total" in out and "1.3 s" in out
     assert "No request yet" in latency_panel([], title="Last run")
     counts = reaction_counts(2, 0, 1)
     assert "<b>2</b> liked" in counts and "fr-count-zero" in counts and "<b>1</b> seen" in counts
-
-
-def test_intent_store_forgets_a_fallback_sooner(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
-    from pages import _ui
-
-    store = _ui.IntentStore(size=2)
-    good, fallback = SimpleNamespace(fallback_reason=None), SimpleNamespace(fallback_reason="HTTP 500")
-    store.put(("e", "llm", "a"), good, 5.0)
-    store.put(("e", "llm", "b"), fallback, 5.0)
-    assert store.get(("e", "llm", "a"))[0] is good and store.get(("e", "llm", "b"))[0] is fallback
-    monkeypatch.setattr(_ui, "FALLBACK_TTL", -1.0)                 # every fallback has expired
-    assert store.get(("e", "llm", "b")) is None and store.get(("e", "llm", "a"))[0] is good
-    store.put(("e", "llm", "c"), good, 1.0)
-    store.put(("e", "llm", "d"), good, 1.0)                         # LRU: at most 2 entries
-    assert store.get(("e", "llm", "a")) is None
 
 
 @requires_data

@@ -12,6 +12,7 @@ import html
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from recsys.charts import SIGNAL_COLORS
 from recsys.feedback import Step as ReactionStep
@@ -109,6 +110,11 @@ class Span:
 _KIND_PRIORITY = ("title", "genre", "era", "person", "keyword")
 _KIND_NAMES = {"title": "title you named", "genre": "liked genre", "era": "era", "person": "person",
                "keyword": "keyword"}
+
+
+def spans_of(intent: Any) -> list[Span]:
+    """The highlight spans of a parsed intent's annotations (for :func:`highlight`)."""
+    return [Span(a.start, a.end, a.kind, a.label, a.negated) for a in intent.annotations]
 
 
 def highlight(text: str, spans: Iterable[Span]) -> str:

@@ -1,4 +1,4 @@
-"""Streamlit glue shared by ``app.py`` and the pages (not a page itself).
+"""Streamlit state shared by ``app.py`` and the pages: the engine, the session, the sidebar.
 
 * :class:`EngineLoader` — loads the :class:`recsys.pipeline.Recommender` once per process
   in a background thread (``st.cache_resource``), so every session shares one read-only
@@ -12,34 +12,35 @@
   :func:`register_weight_fragment` so a slider move reruns only that fragment.
 * Language model: the sidebar's parser choice (key ``parser_choice``: auto, builtin, llm)
   becomes a :class:`ParserState` (:func:`parser_state`); :func:`llm_status` is the backend
-  line and its health. Parsed intents live in a process-wide in-memory store; an intent the
-  LLM could not produce (a fallback) is kept for a minute only, so a recovered server is
-  asked again.
+  line and its health. Parsed intents live in this browser session's
+  :class:`recsys.session.IntentCache` (never shared: response time would leak what another
+  user typed).
 * Live personalisation: :func:`live_session` keeps one :class:`PageSession` (a
   :class:`recsys.feedback.LiveSession`) per browser session in ``st.session_state`` — the
   reactions of one session are never seen by another, and the shared recommender is only
-  read. :func:`record_run` / :func:`show_latency` feed the sidebar's per-stage latency.
+  read. :func:`record_run` / :func:`show_latency` feed the sidebar's per-stage latency from
+  the timings the library computed (:func:`recsys.session.run_request`).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import logging
 import os
 import sys
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from recsys import session as core
 from recsys.blend import BlendWeights, normalise_weights
 from recsys.feedback import LiveSession
+from recsys.session import DEFAULT_WEIGHTS, engine_key  # noqa: F401 (one source; pages read them here)
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +49,11 @@ ASSETS = ROOT / "assets"
 RESULTS_ENV = "RECSYS_RESULTS_DIR"
 REDIAL_ENV = "RECSYS_REDIAL_DIR"
 
-DEFAULT_WEIGHTS = (0.5, 0.3, 0.2)
 WEIGHT_KEYS = ("alpha", "beta", "gamma")
 MAX_VIEW = 50            #: longest list any page shows (k ≤ MAX_VIEW)
 
 PAGES = {
-    "recommend": "pages/recommend.py",
+    "recommend": "pages/recommend.py",   # st.navigation lists them (app.py); no other files in pages/
     "compare": "pages/compare.py",
     "tune": "pages/tune.py",
     "about": "pages/about.py",
@@ -74,12 +74,8 @@ def redial_dir() -> Path:
 
 @st.cache_data(show_spinner=False)
 def example_prompts() -> list[dict[str, str]]:
-    """``assets/example_prompts.json`` (label, text, lang); empty when unreadable."""
-    try:
-        data = json.loads((ASSETS / "example_prompts.json").read_text(encoding="utf-8"))
-        return [p for p in data if isinstance(p, dict) and p.get("text")]
-    except (OSError, ValueError):
-        return []
+    """``assets/example_prompts.json`` (label, text, lang) via :func:`recsys.session.example_prompts`."""
+    return core.example_prompts()
 
 
 @st.cache_data(show_spinner=False)
@@ -103,7 +99,7 @@ def asset_b64(name: str) -> str:
 
 
 def md(html_text: str) -> None:
-    """Render one of :mod:`pages._html`'s snippets."""
+    """Render one of :mod:`ui.components`'s snippets."""
     st.markdown(html_text, unsafe_allow_html=True)
 
 
@@ -214,7 +210,7 @@ class EngineLoader:
         """Run the example prompts once (query embeddings cached, numeric paths warm), so
         the first real request and the Compare page's coverage answer quickly."""
         try:
-            prompts = json.loads((ASSETS / "example_prompts.json").read_text(encoding="utf-8"))
+            prompts = core.example_prompts()
             with self.recommender.encoder.public_queries():   # public texts: cached for everyone
                 for prompt in prompts[:12]:
                     self.recommender.recommend(str(prompt["text"]), k=10, explain=False)
@@ -293,17 +289,9 @@ def show_load_error(loader: EngineLoader) -> None:
 
 PARSER_KEY = "parser_choice"
 PARSER_LABELS = {"auto": "Auto", "builtin": "Built-in rules", "llm": "LLM"}
-FALLBACK_TTL = 60.0          #: seconds a fallback intent is reused before the LLM is asked again
-INTENT_TTL = 3600.0
 NOT_CONFIGURED_HELP = ("Set RECSYS_LLM_BASE_URL (an OpenAI-compatible server such as Ollama, e.g. "
                        "http://127.0.0.1:11434/v1) and RECSYS_LLM_MODEL, or RECSYS_LLM_LOCAL (a local model), "
                        "then restart the app.")
-
-
-def engine_key(rec: Any) -> str:
-    """Identifies the engine's data, encoder and adapter (cache keys of per-request results)."""
-    adapter = getattr(rec, "adapter", None)
-    return f"{rec.catalogue.fingerprint}:{rec.index.model_id}:{adapter.key if adapter is not None else '-'}"
 
 
 def chosen_parser() -> str:
@@ -406,52 +394,12 @@ def llm_backend() -> Any:
 
 # --------------------------------------------------------------------------- parsed intents
 
-class IntentStore:
-    """Parsed intents per (engine, parser backend, text), in memory, one store per browser
-    session (a store shared by sessions would answer a text another user typed faster).
-
-    Thread-safe LRU. A fallback intent (``fallback_reason`` set) expires after
-    :data:`FALLBACK_TTL` seconds so a recovered LLM is asked again; others after an hour.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[str, str, str], tuple[Any, float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str]) -> tuple[Any, float, float] | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None:
-                return None
-            intent, _, stamp = hit
-            ttl = FALLBACK_TTL if getattr(intent, "fallback_reason", None) else INTENT_TTL
-            if time.monotonic() - stamp > ttl:
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple[str, str, str], intent: Any, ms: float) -> tuple[Any, float, float]:
-        entry = (intent, ms, time.monotonic())
-        with self._lock:
-            self._items[key] = entry
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return entry
-
-    def drop(self, key: tuple[str, str, str]) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
-def _intent_store() -> IntentStore:
-    """This browser session's intent store (created on first use)."""
-    store = st.session_state.get("_intent_store")
-    if store is None:
-        store = st.session_state["_intent_store"] = IntentStore(size=32)
-    return store
+def _intent_cache() -> core.IntentCache:
+    """This browser session's intent cache (created on first use; never shared)."""
+    cache = st.session_state.get("_intent_cache")
+    if cache is None:
+        cache = st.session_state["_intent_cache"] = core.IntentCache(size=32)
+    return cache
 
 
 def _session_id() -> str:
@@ -462,39 +410,27 @@ def _session_id() -> str:
     return ctx.session_id if ctx is not None else ""
 
 
-def parse_timed(rec: Any, text: str, state: ParserState | None = None, *, fresh: bool = False
-                ) -> tuple[Any, float, float]:
-    """Stage 1: ``(intent, parse ms, stamp)``, from the store when possible (``fresh``: ask
-    again). Raises ``InvalidRequestError`` for unusable text."""
+def parse_request(rec: Any, text: str, state: ParserState | None = None, *, fresh: bool = False
+                  ) -> core.ParsedRequest:
+    """Stage 1 from this session's cache (``fresh``: ask again); raises
+    ``InvalidRequestError`` for unusable text."""
     state = state or parser_state(rec)
-    key = (engine_key(rec), state.backend, text)
-    store = _intent_store()
-    if fresh:
-        store.drop(key)
-    hit = store.get(key)
-    if hit is not None:
-        return hit
-    started = time.perf_counter()
-    intent = rec.parse(text, state.parser)
-    return store.put(key, intent, (time.perf_counter() - started) * 1000)
+    return core.parse_request(rec, text, parser=state.parser, backend=state.backend,
+                              cache=_intent_cache(), fresh=fresh)
 
 
 def parse(rec: Any, text: str) -> Any:
     """Stage 1 only (cached; raises ``InvalidRequestError`` for unusable text)."""
-    return parse_timed(rec, text)[0]
+    return parse_request(rec, text).intent
 
 
 @st.cache_resource(max_entries=256, ttl=3600, show_spinner=False)
 def _stages(_rec: Any, engine_key: str, text: str, liked: tuple[int, ...], disliked: tuple[int, ...],
-            backend: str, use_adapter: bool, stamp: float, _intent: Any, parse_ms: float, session: str) -> Any:
+            backend: str, use_adapter: bool, stamp: float, _parsed: core.ParsedRequest, session: str) -> Any:
     # Default weights; pages call .reblend(weights, k) (no re-encoding, ~1 ms). ``stamp``
-    # renews the entry when the intent store asked the LLM again; ``session`` keeps one
+    # renews the entry when the intent cache asked the LLM again; ``session`` keeps one
     # user's entries from answering another's (no timing side channel).
-    result = _rec.recommend(_intent, k=MAX_VIEW, liked=liked, disliked=disliked, use_adapter=use_adapter)
-    # recommend() got a parsed intent: book the parse time (measured once) to stage 1.
-    result.timings["intent"] = parse_ms + result.timings.get("intent", 0.0)
-    result.timings["total"] = parse_ms + result.timings.get("total", 0.0)
-    return result
+    return core.run_request(_rec, _parsed, k=MAX_VIEW, liked=liked, disliked=disliked, use_adapter=use_adapter)
 
 
 def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int, ...] = (), *,
@@ -502,9 +438,9 @@ def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int
     """Every stage of one request without reactions (this session's, read-only; in memory only),
     parsed by ``state`` (default: the session's parser choice)."""
     state = state or parser_state(rec)
-    intent, ms, stamp = parse_timed(rec, text, state)
+    parsed = parse_request(rec, text, state)
     return _stages(rec, engine_key(rec), text, tuple(sorted(liked)), tuple(sorted(disliked)), state.backend,
-                   bool(use_adapter), stamp, intent, ms, _session_id())
+                   bool(use_adapter), parsed.stamp, parsed, _session_id())
 
 
 # --------------------------------------------------------------------------- live sessions
@@ -512,11 +448,9 @@ def stages(rec: Any, text: str, liked: tuple[int, ...] = (), disliked: tuple[int
 @dataclass
 class PageSession(LiveSession):
     """A :class:`LiveSession` with the Recommend page's bookkeeping: the session key, the
-    measured parse time, the interest distribution before the last reaction (for the chart)
-    and the last reaction."""
+    interest distribution before the last reaction (for the chart) and the last reaction."""
 
     key: str = ""
-    parse_ms: float = 0.0
     previous_interest: Any = None
     last_reaction: dict[str, Any] = field(default_factory=dict)
 
@@ -552,17 +486,11 @@ def live_session(rec: Any, text: str, liked: tuple[int, ...], disliked: tuple[in
             session.refresh()
         session.apply(w, k, auto)
         return session
-    intent, parse_ms, _ = parse_timed(rec, text, state, fresh=fresh)
-    start = BlendWeights(*w) if sum(w) > 0 else BlendWeights(*DEFAULT_WEIGHTS)
-    session = PageSession(rec, text, weights=start, k=k, auto=auto, intent=intent,
-                          liked_picks=tuple(liked), disliked_picks=tuple(disliked), use_adapter=use_adapter,
-                          key=key, parse_ms=parse_ms)
-    # The session got a parsed intent: book the parse time (measured once) to stage 1.
-    timings = session.result.timings
-    timings["intent"] = parse_ms + timings.get("intent", 0.0)
-    timings["total"] = parse_ms + timings.get("total", 0.0)
+    parsed = parse_request(rec, text, state, fresh=fresh)
+    session = core.start_live(rec, parsed, weights=w, k=k, auto=auto, liked=liked, disliked=disliked,
+                              use_adapter=use_adapter, session_type=PageSession, key=key)
     st.session_state[LIVE_KEY] = session
-    record_run("your request", timings, llm_ms=intent.llm_ms)
+    record_run("your request", session.result.timings)
     return session
 
 
@@ -579,20 +507,21 @@ LATENCY_STAGES = (("parse", "Parse (rules)"), ("llm_call", "LLM call"), ("encode
                   ("explain", "Explain"), ("rerank", "LLM rerank"))
 
 
-def record_run(label: str, timings: dict[str, float], *, llm_ms: float | None = None) -> None:
+def record_run(label: str, timings: dict[str, float]) -> None:
     """Remember the per-stage latency of the last pipeline run (this session only).
 
-    ``timings`` are ``Recommendation.timings`` with stage 1 booked to ``"intent"``;
-    ``llm_ms`` is the part of it spent waiting for the generative LLM.
+    ``timings`` are ``Recommendation.timings`` as the library computed them (``llm_call`` is
+    the part of ``intent`` spent waiting for the generative LLM).
     """
     t: dict[str, float] = {}
     intent_ms = float(timings.get("intent", 0.0))
+    llm_ms = timings.get("llm_call")
     if llm_ms:
         t["parse"] = max(0.0, intent_ms - float(llm_ms))
         t["llm_call"] = float(llm_ms)
     elif intent_ms >= 0.05:
         t["parse"] = intent_ms
-    for key in ("encode", "relevance", "cf", "blend", "explain"):
+    for key in ("encode", "relevance", "cf", "blend", "explain", "rerank"):
         if key in timings:
             t[key] = float(timings[key])
     t["total"] = float(timings.get("total", sum(t.values())))
@@ -620,7 +549,7 @@ def latency_rows() -> tuple[list[tuple[str, float]], str]:
 
 def show_latency() -> None:
     """Redraw the sidebar's latency panel with the last run (full runs only)."""
-    from pages import _html as h
+    from ui import components as h
 
     slot = st.session_state.get("_latency_slot")
     if slot is None:
