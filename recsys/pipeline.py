@@ -46,7 +46,7 @@ from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
 from recsys.data import DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, load_dataset
 from recsys.embed import ItemIndex, TextEncoder, load_item_index
-from recsys.explain import TITLE_REASON_MIN, Explainer, Reason, RecommendedItem  # noqa: F401 (re-exported)
+from recsys.explain import TITLE_REASON_MIN, Explainer, Reason, RecommendedItem  # noqa: F401  (re-exported)
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
 from recsys.knowledge import Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source, load_knowledge
 from recsys.relevance import RelevanceConfig, RelevanceScores, score_relevance, top_indices

@@ -17,11 +17,13 @@ genres ``D``, keywords ``K`` and era ``[y0, y1]``::
             − w_e · min(1, dist(year_i, [y0, y1]) / 10)    outside the era
             − w_n · max(0, max_{t∈T⁻} cos(e_t, e_i))        near a title the user disliked
             + w_f · Σ_{g∈G_i} f_g / |G_i|                  reactions: f_g ∈ [−1, 1] per genre
-            + t_i · (1 − m_i if t_i > 0 else 1)             trained adapter (when present)
+            + t_i · ((1 − m_i)(1 − h_i) if t_i > 0 else 1)  trained adapter (when present)
 
 where ``t_i = λ · sd(r⁰) · z(a)_i``, ``r⁰`` is everything above the adapter's line, ``a`` the
 adapter's item scores (:mod:`recsys.adapter`) and ``m_i = min(1, dist(year_i, [y0, y1]) / 10)``
-(0 without an era): the adapter cannot lift a movie the asked era rules out.
+(0 without an era) and ``h_i = 1`` when the request names genres itself (not zero-shot
+guesses) and item ``i`` has none of them (0 otherwise): the adapter cannot lift a movie the
+asked era or the asked genres rule out.
 
 The weights live in :class:`RelevanceConfig`. The top-``N`` items by ``r`` (named and
 disliked titles and disliked genres left out) are the LLM candidate set that seeds the CF
@@ -189,6 +191,11 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
             # The adapter may not lift what the asked era rules out: its lift fades with
             # the era miss, m_i = min(1, dist/10).
             term = np.where(term > 0, term * (1.0 - era_miss), term).astype(np.float32)
+        asked = [g for g in intent.liked_genres if g not in intent.inferred_genres]
+        if asked:
+            # ... nor a movie outside the genres the request asked for (h_i = 1).
+            outside = ~catalogue.items_with_genres(asked)
+            term = np.where((term > 0) & outside, 0.0, term).astype(np.float32)
         components["adapter"] = term
         r = (r + components["adapter"]).astype(np.float32)
     excluded = excluded_items(catalogue, intent)

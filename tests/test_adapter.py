@@ -104,6 +104,29 @@ def test_the_adapter_cannot_lift_a_movie_outside_the_asked_era(tiny_recommender)
     assert nineties[godfather] == 0                                  # 18 years out: not lifted at all
 
 
+def test_the_adapter_cannot_lift_a_movie_outside_the_asked_genres(tiny_recommender):
+    """"90s sci-fi" must not fill up with popular 90s dramas the adapter likes."""
+    from recsys.adapter import Adapter
+
+    rec = tiny_recommender
+    cat = rec.catalogue
+    matrix, heat = cat.indices([1, 26])       # The Matrix (Sci-Fi), Heat (Crime)
+    bias = np.zeros(len(cat), dtype=np.float32)
+    bias[[matrix, heat]] = 10.0
+    dim = rec.index.embeddings.shape[1]
+    rec.adapter = Adapter(query_map=np.zeros((4, dim), dtype=np.float32),
+                          item_matrix=np.zeros((len(cat), 4), dtype=np.float32),
+                          item_bias=bias, weight=1.0, key="test")
+    try:
+        asked = rec.recommend("sci-fi please", k=5).relevance.components["adapter"]
+        open_request = rec.recommend("something I will enjoy tonight", k=5)
+    finally:
+        rec.adapter = None
+    assert asked[matrix] > 0 and asked[heat] == 0          # asked genre: lifted; other: not
+    if open_request.intent.liked_genres == ():              # no genre asked: both lifted
+        assert open_request.relevance.components["adapter"][heat] > 0
+
+
 def test_saved_adapter_loads_back_identically(trained, tmp_path):
     path = tmp_path / "adapter.npz"
     save_adapter(trained, path)
