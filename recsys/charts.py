@@ -35,12 +35,15 @@ COMPONENT_STYLE: dict[str, tuple[str, str]] = {
     "titles": ("Named title", "#8B5CF6"),
     "genres": ("Liked genre", "#10B981"),
     "keywords": ("Keyword", "#0EA5E9"),
+    "people": ("Named person", "#0D9488"),
+    "lexical": ("Plot words", "#06B6D4"),
     "era": ("Era", "#F59E0B"),
     "feedback": ("Reactions", "#EC4899"),
     "adapter": ("Trained adapter", "#A16207"),
     "disliked_genres": ("Disliked genre", "#EF4444"),
     "disliked_keywords": ("Disliked keyword", "#F97316"),
     "disliked_titles": ("Disliked title", "#DB2777"),
+    "disliked_people": ("Unwanted person", "#B91C1C"),
 }
 
 #: Systems of the Compare page, in display order, with their colours.
