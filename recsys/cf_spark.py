@@ -99,9 +99,33 @@ def spark_missing() -> str | None:
     return None
 
 
+_QUIET_LOG4J = """\
+rootLogger.level = off
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def _quiet_log4j() -> str:
+    """A log4j2 configuration file that silences the driver JVM's own logging."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / "firstreel-spark-log4j2.properties"
+    if not path.exists() or path.read_text() != _QUIET_LOG4J:
+        path.write_text(_QUIET_LOG4J)
+    return str(path)
+
+
 def start_spark(master: str = DEFAULT_MASTER, *, driver_memory: str = "1g",
-                app_name: str = "firstreel-als") -> Any:
+                app_name: str = "firstreel-als", quiet: bool = True) -> Any:
     """A ``SparkSession`` on ``master`` (an existing one is reused by Spark).
+
+    ``quiet`` silences the driver JVM's log (errors still reach the caller as exceptions);
+    executors on a cluster log as the cluster is configured.
 
     Raises :class:`ValueError` for a malformed master and :class:`SparkUnavailableError`
     when pyspark or Java is missing or the JVM does not start.
@@ -117,14 +141,17 @@ def start_spark(master: str = DEFAULT_MASTER, *, driver_memory: str = "1g",
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.ui.showConsoleProgress", "false")
                # ALS's lineage grows with every iteration; a deep stack serialises it
-               .config("spark.driver.extraJavaOptions", "-Xss16m"))
+               .config("spark.driver.extraJavaOptions",
+                       "-Xss16m" + (f" -Dlog4j2.configurationFile=file:{_quiet_log4j()}" if quiet else "")))
     if master.startswith("local"):
         builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
     try:
         spark = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - JVM start-up failures come in many types
-        raise SparkUnavailableError(f"Spark did not start on {master}: {_one_line(exc)}; "
-                                    f"{INSTALL_HINT}") from None
+        reason = _one_line(exc)
+        hint = INSTALL_HINT if "JAVA_GATEWAY" in reason or "Java gateway" in reason else (
+            "is the master reachable and does it have free cores?")
+        raise SparkUnavailableError(f"Spark did not start on {master}: {reason}; {hint}") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -247,7 +274,7 @@ def _one_line(exc: BaseException) -> str:
     """The first meaningful line of a (possibly Java) exception."""
     text = str(exc).strip() or type(exc).__name__
     for line in text.splitlines():
-        line = line.strip()
+        line = line.strip().lstrip(": ").strip()
         if line and not line.startswith(("An error occurred while calling", "Traceback")):
             return line[:300]
     return text.splitlines()[0][:300]
@@ -302,11 +329,17 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.engine == "spark":
         try:
-            cf = fit_als_spark(catalogue, config, cache_dir=cache, master=args.master,
+            spark = start_spark(args.master, driver_memory=args.driver_memory, quiet=not args.verbose)
+        except (ValueError, SparkUnavailableError) as exc:
+            return fail(str(exc), 1)
+        try:
+            cf = fit_als_spark(catalogue, config, cache_dir=cache, spark=spark,
                                reg_param=args.reg_param, driver_memory=args.driver_memory,
                                checkpoint_dir=args.checkpoint_dir)
         except (ValueError, SparkUnavailableError) as exc:
             return fail(str(exc), 1)
+        finally:
+            spark.stop()
         where = f"Spark {cf.engine_info['spark_version']} on {cf.engine_info['master']}"
     else:
         from recsys.cf import fit_als
