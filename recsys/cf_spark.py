@@ -23,10 +23,11 @@ Mapping onto MLlib (``pyspark.ml.recommendation.ALS``, ``implicitPrefs=True``):
 * Regularisation. implicit adds ``λ·I`` to every least-squares solve; MLlib adds
   ``regParam · n·I`` where ``n`` is the number of interactions of the user (item) being
   solved (ALS-WR scaling). No single ``regParam`` is equal for every row; the default
-  ``regParam = λ · (U + I) / (2·N)`` (``U`` users, ``I`` items with interactions, ``N``
-  interactions) makes the total regularisation weight over all solves of one sweep equal
-  to implicit's (``Σ_u regParam·n_u + Σ_i regParam·n_i = λ·(U + I)``). ``reg_param``
-  overrides it.
+  ``regParam = λ · U / N`` (``U`` users, ``N`` interactions) gives the *mean* user
+  (``n_u = N/U``) exactly implicit's ``λ``; items, rated far less often than users rate,
+  get less. On ml-latest-small (λ = 5) that is regParam ≈ 0.03, and it matched implicit's
+  held-out Recall@10 best of those tried (0.01, 0.03, 0.05, 0.1, 0.29 = the
+  equal-total-weight choice ``λ·(U+I)/(2N)``, 1.0). ``reg_param`` overrides it.
 * Initialisation and solver differ (MLlib: exact Cholesky per row, its own random start;
   implicit: conjugate gradient), so factors are not identical — only equally good
   (``tests/test_cf_spark.py`` compares Recall@10 on held-out users).
@@ -156,11 +157,11 @@ def start_spark(master: str = DEFAULT_MASTER, *, driver_memory: str = "1g",
     return spark
 
 
-def mllib_params(config: ALSConfig, n_users: int, n_items: int, n_interactions: int,
+def mllib_params(config: ALSConfig, n_users: int, n_interactions: int,
                  reg_param: float | None = None) -> dict[str, Any]:
     """MLlib ``ALS`` parameters equivalent to ``config`` (module docstring: the mapping)."""
     if reg_param is None:
-        reg_param = config.regularization * (n_users + n_items) / max(2 * n_interactions, 1)
+        reg_param = config.regularization * n_users / max(n_interactions, 1)
     return {"rank": config.factors, "maxIter": config.iterations, "regParam": float(reg_param),
             "alpha": float(config.confidence_scale) if config.confidence_scale > 0 else 1.0,
             "implicitPrefs": True, "nonnegative": False, "seed": int(config.seed)}
@@ -230,8 +231,7 @@ def fit_als_spark(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cach
         n_interactions = conf.count()
         if n_interactions == 0:
             raise ValueError("no interactions to train on")
-        n_items_rated = conf.select("item").distinct().count()
-        params = mllib_params(config, len(user_ids), n_items_rated, n_interactions, reg_param)
+        params = mllib_params(config, len(user_ids), n_interactions, reg_param)
         blocks = max(2, min(spark.sparkContext.defaultParallelism, 100))
         als = ALS(userCol="user", itemCol="item", ratingCol="strength", numUserBlocks=blocks,
                   numItemBlocks=blocks, checkpointInterval=10, **params)
@@ -244,7 +244,7 @@ def fit_als_spark(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cach
         info = {"engine": "spark", "spark_version": spark.version,
                 "master": spark.sparkContext.master, "mllib": params, "epsilon": EPSILON,
                 "blocks": blocks, "fit_seconds": round(seconds, 1),
-                "regularization_mapping": "regParam = λ·(users + items)/(2·interactions)"
+                "regularization_mapping": "regParam = λ·users/interactions"
                                           if reg_param is None else "given",
                 "fold_in": implicit_engine_info()}
     except (ValueError, SparkUnavailableError):

@@ -60,12 +60,13 @@ def test_implicit_factors_record_their_engine(tiny_catalogue, tmp_path):
     assert loaded.engine == "implicit" and loaded.engine_info["implicit_version"]
 
 
-def test_regularisation_mapping_keeps_the_total_weight():
-    params = mllib_params(ALSConfig(regularization=5.0, confidence_scale=2.0), 100, 300, 4000)
-    # Σ_u regParam·n_u + Σ_i regParam·n_i = 2·N·regParam must equal λ·(U + I)
-    assert params["regParam"] * 2 * 4000 == pytest.approx(5.0 * 400)
+def test_regularisation_mapping_gives_the_mean_user_lambda():
+    params = mllib_params(ALSConfig(regularization=5.0, confidence_scale=2.0), 100, 4000)
+    # MLlib regularises user u with regParam·n_u; the mean user (n = N/U = 40) gets λ = 5
+    assert params["regParam"] * 4000 / 100 == pytest.approx(5.0)
+    assert mllib_params(ALSConfig(), 100, 4000, reg_param=0.5)["regParam"] == 0.5
     assert params["alpha"] == 2.0 and params["implicitPrefs"] and params["rank"] == 32
-    assert mllib_params(ALSConfig(confidence_scale=0.0), 1, 1, 1)["alpha"] == 1.0
+    assert mllib_params(ALSConfig(confidence_scale=0.0), 1, 1)["alpha"] == 1.0
 
 
 @pytest.mark.parametrize("master", ["local[2]", "local[*]", "local", "spark://head:7077", "yarn",
