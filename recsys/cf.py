@@ -20,6 +20,11 @@ A negative ``c_j`` marks an item the user rejected: it enters the normal matrix 
 weight ``|c_j|`` and preference 0. The score decomposes exactly over the seeds,
 ``s_i = Σ_j c_j · y_iᵀ W y_j`` with ``W`` the inverse above — the "because you mentioned
 X" explanation (:meth:`CFModel.contributions`).
+
+The factor file (:func:`cf_cache_path`) also records which engine trained it: ``engine``
+(``"implicit"``, or ``"spark"`` for :mod:`recsys.cf_spark`) and ``engine_info`` (a JSON
+object: versions, Spark master, parameter mapping). Files written before this field are
+read as ``"implicit"``. Fold-in is the same whichever engine trained the factors.
 """
 
 from __future__ import annotations
@@ -95,8 +100,11 @@ class CFModel:
     """
 
     def __init__(self, item_factors: np.ndarray, user_factors: np.ndarray, user_ids: np.ndarray,
-                 config: ALSConfig) -> None:
+                 config: ALSConfig, engine_info: dict[str, Any] | None = None) -> None:
         self.config = config
+        #: Which engine trained the factors: ``{"engine": "implicit" | "spark", ...}``.
+        self.engine_info: dict[str, Any] = dict(engine_info or {"engine": "implicit"})
+        self.engine_info.setdefault("engine", "implicit")
         self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
         self.user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
         self.user_ids = np.asarray(user_ids, dtype=np.int64)
@@ -111,6 +119,11 @@ class CFModel:
         self.has_factors = np.any(self.item_factors != 0, axis=1)
         for array in (self.item_factors, self.user_factors, self.user_ids, self.has_factors):
             array.flags.writeable = False
+
+    @property
+    def engine(self) -> str:
+        """``"implicit"`` or ``"spark"``: what trained the factors."""
+        return str(self.engine_info["engine"])
 
     @property
     def n_items(self) -> int:
@@ -191,6 +204,39 @@ def cf_cache_path(cache_dir: Path, catalogue: Catalogue, config: ALSConfig, tag:
     return cache_dir / f"als-{catalogue.name}-{key}.npz"
 
 
+def implicit_engine_info() -> dict[str, Any]:
+    """``engine_info`` of factors trained here by implicit."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        implicit_version = version("implicit")
+    except PackageNotFoundError:  # pragma: no cover - implicit is a hard requirement
+        implicit_version = "unknown"
+    return {"engine": "implicit", "implicit_version": implicit_version}
+
+
+def save_factors(path: Path, cf: CFModel) -> bool:
+    """Write ``cf``'s factors and engine record to ``path`` (the format :func:`fit_als` loads)."""
+    return save_npz(path, item_factors=cf.item_factors, user_factors=cf.user_factors,
+                    user_ids=cf.user_ids, engine=np.array(cf.engine),
+                    engine_info=np.array(json.dumps(cf.engine_info, sort_keys=True)))
+
+
+def _engine_info(stored: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The engine record of a loaded factor file (``implicit`` for files without one)."""
+    info: dict[str, Any] = {}
+    if "engine_info" in stored:
+        try:
+            parsed = json.loads(str(stored["engine_info"]))
+            info = parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            logger.warning("ALS cache has an unreadable engine record; assuming implicit")
+    if "engine" in stored:
+        info["engine"] = str(stored["engine"])
+    info.setdefault("engine", "implicit")
+    return info
+
+
 def fit_als(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cache_dir: Path | None = None,
             users: np.ndarray | None = None, cache_tag: str = "", rebuild: bool = False,
             progress: Progress | None = None) -> CFModel:
@@ -204,9 +250,10 @@ def fit_als(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cache_dir:
     if path is not None and not rebuild:
         stored = load_npz(path, {"item_factors": (len(catalogue), config.factors),
                                  "user_factors": (None, config.factors), "user_ids": (None,)},
-                          what="ALS cache")
+                          what="ALS cache", optional={"engine": (), "engine_info": ()})
         if stored is not None and len(stored["user_ids"]) == len(stored["user_factors"]):
-            return CFModel(stored["item_factors"], stored["user_factors"], stored["user_ids"], config)
+            return CFModel(stored["item_factors"], stored["user_factors"], stored["user_ids"], config,
+                           _engine_info(stored))
         if stored is not None:
             logger.warning("ALS cache %s has mismatched user arrays; refitting", path.name)
 
@@ -224,9 +271,9 @@ def fit_als(catalogue: Catalogue, config: ALSConfig = ALSConfig(), *, cache_dir:
         model.fit(matrix, show_progress=False, callback=callback)
     item_factors = np.asarray(model.item_factors, dtype=np.float32).copy()
     item_factors[np.asarray(matrix.getnnz(axis=0)) == 0] = 0.0
-    cf = CFModel(item_factors, np.asarray(model.user_factors, dtype=np.float32), user_ids, config)
+    cf = CFModel(item_factors, np.asarray(model.user_factors, dtype=np.float32), user_ids, config,
+                 implicit_engine_info())
     if path is not None:
-        save_npz(path, item_factors=cf.item_factors, user_factors=cf.user_factors,
-                 user_ids=cf.user_ids)
+        save_factors(path, cf)
     report(progress, 1.0, "ALS ready")
     return cf

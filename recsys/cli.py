@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"synthetic descriptions per training user ({AdapterDefaults.descriptions_per_user})")
     ta.add_argument("--json", action="store_true", help="print the training report as JSON")
 
-    from recsys import convert
+    from recsys import cf_spark, convert
     convert.add_parser(sub)
+    cf_spark.add_parser(sub)
     return parser
 
 
@@ -177,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "convert":
             from recsys import convert
             return convert.run(args)
+        if args.command == "fit-cf":
+            from recsys import cf_spark
+            return cf_spark.run(args)
         parser.error(f"unknown command {args.command}")
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)
