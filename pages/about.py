@@ -178,9 +178,13 @@ def models_section(rec: Any, loader: Any) -> None:
     relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword, people, plot-word and era "
                         "terms, penalties for disliked genres, keywords and people; top "
                         f"{cfg.relevance.candidates} become candidates.")
+    cf_engine = rec.cf.engine_info
+    trained_by = ("factors trained with Spark MLlib"
+                  + (f" ({cf_engine['master']})" if cf_engine.get("master") else "")
+                  if rec.cf.engine == "spark" else "factors trained here with implicit")
     cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
-                 + f"the new user's pseudo-history is folded in without retraining; top {cfg.cf_candidates} join "
-                   "the pool.")
+                 + f"{trained_by}; the new user's pseudo-history is folded in without retraining; top "
+                   f"{cfg.cf_candidates} join the pool.")
     blend_detail = ("b = log(1 + n) · damped mean rating / 5. final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
                     f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
     llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
@@ -192,9 +196,10 @@ def models_section(rec: Any, loader: Any) -> None:
     models = [
         ("1 · Intent parser", "Built-in rules" if not state.uses_llm else "Generative LLM + rules", intent_detail),
         ("2 · Encoder", rec.index.model_id, encoder_detail),
-        ("3 · LLM relevance r", "cosine + intent terms" + (" + adapter" if rec.adapter is not None else ""),
+        ("3 · Relevance r", "cosine + intent terms" + (" + adapter" if rec.adapter is not None else ""),
          relevance_detail),
-        ("4 · Collaborative filtering s", "implicit ALS, fold-in", cf_detail),
+        ("4 · Collaborative filtering s", f"{'Spark MLlib' if rec.cf.engine == 'spark' else 'implicit'} ALS, fold-in",
+         cf_detail),
         ("5 · Prior b and blend", "popularity × quality", blend_detail),
         ("Optional · generative LLM", "configured" if llm.configured else "not configured", llm_detail),
     ]

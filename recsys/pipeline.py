@@ -157,7 +157,7 @@ class Recommendation:
         return top_indices(scores, k, self.excluded)
 
     def to_dict(self) -> dict[str, Any]:
-        """The CLI's JSON object: ``{"intent", "items", "weights", "timing_ms"}`` (plus
+        """The CLI's JSON object: ``{"intent", "items", "weights", "timing_ms", "model"}`` (plus
         ``"rerank"`` when an LLM rerank was asked for)."""
         alpha, beta, gamma = self.weights.as_tuple()
         catalogue = self.explainer.catalogue
@@ -170,6 +170,8 @@ class Recommendation:
                  "confidence": round(float(s.confidence), 4), "reason": s.reason}
                 for s in self.seeds],
             "timing_ms": {key: round(v, 2) for key, v in self.timings.items()},
+            # which models answered: the CF factors' engine (implicit here, or Spark MLlib)
+            "model": {"cf": dict(self.explainer.cf.engine_info)},
         }
         if self.rerank is not None:
             out["rerank"] = self.rerank.to_dict()

@@ -124,3 +124,8 @@ def test_sessions_do_not_change_shared_arrays(recommender):
 def test_named_era_is_respected(recommender):
     result = recommender.recommend("a crime thriller from the 70s", k=10)
     assert sum(1970 <= item.year <= 1979 for item in result.items) >= 7
+
+
+def test_json_says_which_cf_factors_answered(tiny_recommender):
+    payload = tiny_recommender.recommend("space sci-fi", k=3).to_dict()
+    assert payload["model"]["cf"]["engine"] == "implicit"
