@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-FIRST_RUN_TIMEOUT = 300      # a cold cache builds the item index (~90 s on 2 cores)
+FIRST_RUN_TIMEOUT = 600      # a cold cache builds the item index and trains the adapter (~4 min on 2 cores)
 RUN_TIMEOUT = 120
 
 
