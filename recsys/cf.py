@@ -70,12 +70,13 @@ class Seed:
     reason: str
 
 
-def confidence_matrix(catalogue: Catalogue, config: ALSConfig,
-                      users: np.ndarray | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Users × items CSR of confidences ``c_ui`` and the user ids of its rows.
+def interactions(catalogue: Catalogue, users: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(user_ids, rows, cols, ratings)`` of every rating: the sorted user ids, each rating's
+    row (its user's position in ``user_ids``), column (catalogue index) and value.
 
-    ``users`` restricts the rows to those user ids (e.g. the training split); ``None``
-    uses every user in the ratings.
+    ``users`` restricts them to those user ids (e.g. the training split); ``None`` keeps
+    every user. Shared by :func:`confidence_matrix` and :mod:`recsys.cf_spark`.
     """
     ratings = catalogue.ratings
     if users is not None:
@@ -84,8 +85,18 @@ def confidence_matrix(catalogue: Catalogue, config: ALSConfig,
     index_of = catalogue.index_of
     cols = np.fromiter((index_of[m] for m in ratings["movie_id"].to_numpy()), dtype=np.int64,
                        count=len(ratings))
-    conf = 1.0 + config.confidence_scale * np.maximum(
-        ratings["rating"].to_numpy(dtype=np.float64) - config.rating_floor, 0.0)
+    return user_ids, rows, cols, ratings["rating"].to_numpy(dtype=np.float64)
+
+
+def confidence_matrix(catalogue: Catalogue, config: ALSConfig,
+                      users: np.ndarray | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Users × items CSR of confidences ``c_ui`` and the user ids of its rows.
+
+    ``users`` restricts the rows to those user ids (e.g. the training split); ``None``
+    uses every user in the ratings.
+    """
+    user_ids, rows, cols, values = interactions(catalogue, users)
+    conf = 1.0 + config.confidence_scale * np.maximum(values - config.rating_floor, 0.0)
     matrix = sp.csr_matrix((conf.astype(np.float32), (rows, cols)),
                            shape=(len(user_ids), len(catalogue)))
     matrix.sum_duplicates()

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from recsys.catalogue import Catalogue
-from recsys.cf import ALSConfig, CFModel, cf_cache_path, implicit_engine_info, save_factors
+from recsys.cf import ALSConfig, CFModel, cf_cache_path, implicit_engine_info, interactions, save_factors
 from recsys.progress import Progress, report
 
 INSTALL_HINT = "pip install pyspark and install Java 17 (apt-get install openjdk-17-jre-headless)"
@@ -176,18 +176,11 @@ def confidences_frame(spark: Any, catalogue: Catalogue, config: ALSConfig,
     """
     from pyspark.sql import functions as F
 
-    ratings = catalogue.ratings
-    if users is not None:
-        ratings = ratings[ratings["user_id"].isin(users)]
-    user_ids, rows = np.unique(ratings["user_id"].to_numpy(), return_inverse=True)
-    index_of = catalogue.index_of
-    cols = np.fromiter((index_of[m] for m in ratings["movie_id"].to_numpy()), dtype=np.int64,
-                       count=len(ratings))
+    user_ids, rows, cols, values = interactions(catalogue, users)
     import pandas as pd
 
     frame = spark.createDataFrame(pd.DataFrame({
-        "user": rows.astype(np.int32), "item": cols.astype(np.int32),
-        "rating": ratings["rating"].to_numpy(dtype=np.float64)}))
+        "user": rows.astype(np.int32), "item": cols.astype(np.int32), "rating": values}))
     kappa, floor = float(config.confidence_scale), float(config.rating_floor)
     alpha = kappa if kappa > 0 else 1.0
     conf = (frame.withColumn("c1", F.lit(1.0) + F.lit(kappa) * F.greatest(F.col("rating") - F.lit(floor),
