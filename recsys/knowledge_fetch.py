@@ -83,7 +83,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
+from recsys import urls
 from recsys.progress import Progress, report
+from recsys.urls import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -254,25 +256,6 @@ def redact(text: str, secret: str | None) -> str:
     return re.sub(r"(?i)bearer\s+[^\s\"']+", "Bearer ***", text)
 
 
-def safe_url(url: str) -> str:
-    """``url`` without user info, query or fragment (safe to show)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-    except ValueError:
-        return "(invalid URL)"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -410,7 +393,7 @@ class _Http:
     def _get(self, url: str, accept: str | None) -> tuple[int, dict[str, str], bytes]:
         """One call (with same-origin redirects) under one deadline."""
         deadline_at = time.monotonic() + self.policy.deadline
-        origin = _origin(url)
+        origin = urls.origin(url)
         current = url
         for _ in range(_MAX_HOPS + 1):
             log.debug("%s", self.redact(f"{self.service}: GET {safe_url(current)}"))
@@ -419,7 +402,7 @@ class _Http:
             if status not in _REDIRECTS or not location:
                 return status, headers, body
             target = urllib.parse.urljoin(current, location)
-            if _origin(target) != origin:
+            if urls.origin(target) != origin:
                 tail = "; the API key was not sent there" if self._secret else ""
                 raise self.error(f"{self.service} redirected to another site ({safe_url(target)}); "
                                  f"not following it{tail}")

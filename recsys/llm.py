@@ -62,6 +62,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from recsys import urls
 from recsys.grounding import (
     Claim,
     claim,
@@ -82,6 +83,7 @@ from recsys.intent import (
     describe_intent,
 )
 from recsys.titles import normalize_title
+from recsys.urls import safe_url
 
 logger = logging.getLogger(__name__)
 
@@ -110,18 +112,6 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     return re.sub(r"(?i)bearer\s+\S+", "Bearer ***", text)
-
-
-def safe_url(url: str) -> str:
-    """A URL without user info, query or fragment (safe to show)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-    except ValueError:
-        return "(invalid URL)"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -296,7 +286,7 @@ class OpenAICompatibleBackend:
                   connections: list[http.client.HTTPConnection]) -> Any:
         deadline = time.monotonic() + timeout
         url = self.base_url + path
-        origin = _origin(url)
+        origin = urls.origin(url)
         method = "GET" if payload is None else "POST"
         data = None if payload is None else json.dumps(payload).encode("utf-8")
         for _hop in range(MAX_REDIRECTS + 1):
@@ -331,9 +321,9 @@ class OpenAICompatibleBackend:
                 if not location:
                     raise LLMError(f"the LLM server answered HTTP {status} without a Location")
                 url = urllib.parse.urljoin(url, location)
-                if _origin(url) != origin:
+                if urls.origin(url) != origin:
                     raise LLMError(
-                        f"the LLM server redirected to another origin ({_origin(url, safe=True)}); "
+                        f"the LLM server redirected to another origin ({urls.origin(url)}); "
                         "not followed, so no credentials are sent there")
                 if status == 303:
                     method, data = "GET", None
@@ -381,15 +371,6 @@ MAX_REDIRECTS = 3
 MAX_BODY_BYTES = 2_000_000
 #: Appended by a backend to a reply the server cut at the token limit.
 TRUNCATED_MARK = "\u0000[truncated]"
-
-
-def _origin(url: str, safe: bool = False) -> str:
-    parts = urllib.parse.urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        port = 0
-    return f"{parts.scheme}://{parts.hostname or ''}:{port}"
 
 
 def _connection(parts: urllib.parse.SplitResult, timeout: float
