@@ -405,8 +405,10 @@ def knowledge_source(cache_dir: Path | None = None) -> Path | None:
     if env:
         return Path(env).expanduser()
     if cache_dir is not None:
+        from recsys.knowledge_fetch import cache_path
+
         for source in ("tmdb", "wikidata"):
-            fetched = Path(cache_dir) / f"knowledge-{source}.jsonl"
+            fetched = cache_path(cache_dir, source)
             if fetched.is_file() and fetched.stat().st_size > 0:
                 return fetched
     return None

@@ -220,7 +220,7 @@ class Recommender:
         started = time.perf_counter()
         cache = Path(cache_dir) if cache_dir else default_cache_dir()
         # Importing torch + sentence-transformers takes most of a warm start (~6 s); it runs
-        # in a background thread while the data, ALS factors and title index load.
+        # in a background thread while the data, ALS factors, title index and knowledge load.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-encoder") as pool:
             pending_encoder = pool.submit(TextEncoder, embed_model)
             report(progress, 0.0, "Loading MovieLens")
@@ -232,17 +232,17 @@ class Recommender:
             report(progress, 0.15, "Indexing titles")
             matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
                                    catalogue.n_ratings.tolist())
+            report(progress, 0.16, "Indexing movie knowledge")
+            # Fetched only for the default download (a newcomer's set-up); a local data folder
+            # reads $RECSYS_METADATA or what `python -m recsys fetch-knowledge` stored.
+            fetch = data_dir is None and not os.environ.get(ENV_DATA_DIR, "").strip()
+            knowledge = load_movie_knowledge(catalogue, cache, links=raw.links, fetch=fetch,
+                                             progress=scaled(progress, 0.16, 0.2))
+            index_k = KnowledgeIndex.build(knowledge, catalogue)
             report(progress, 0.2, "Loading the embedding model")
             encoder = pending_encoder.result()
         index = load_item_index(catalogue, encoder, cache, rebuild=rebuild,
-                                progress=scaled(progress, 0.2, 0.7))
-        report(progress, 0.7, "Indexing movie knowledge")
-        # Fetched only for the default download (a newcomer's set-up); a local data folder
-        # reads $RECSYS_METADATA or what `python -m recsys fetch-knowledge` stored.
-        fetch = data_dir is None and not os.environ.get(ENV_DATA_DIR, "").strip()
-        knowledge = load_movie_knowledge(catalogue, cache, links=raw.links, fetch=fetch,
-                                         progress=scaled(progress, 0.7, 0.75))
-        index_k = KnowledgeIndex.build(knowledge, catalogue)
+                                progress=scaled(progress, 0.2, 0.75))
         prior = baseline_prior(catalogue, votes=knowledge.votes, votes_weight=config.prior_votes_weight)
         recommender = cls(catalogue, encoder, index, cf, prior, matcher,
                           config=config, knowledge=index_k)
