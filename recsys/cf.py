@@ -173,15 +173,15 @@ class CFModel:
         merged = self.merged(seeds)
         if not merged or not len(items):
             return np.zeros((len(items), len(merged)), dtype=np.float32)
-        Y = self.item_factors.astype(np.float64)
+        Y = self.item_factors        # rows are taken as float64 below, never the whole matrix
         seed_items = np.array([s.item for s in merged])
         conf = np.array([s.confidence for s in merged], dtype=np.float64)
         magnitude = np.abs(conf)
         A = self._model.YtY.astype(np.float64) + self.config.regularization * np.eye(Y.shape[1])
-        Ys = Y[seed_items]
+        Ys = Y[seed_items].astype(np.float64)
         A += (Ys * (magnitude - 1)[:, None]).T @ Ys
         weighted = np.linalg.solve(A, (Ys * np.where(conf > 0, conf, 0.0)[:, None]).T)
-        return (Y[np.asarray(items)] @ weighted).astype(np.float32)
+        return (Y[np.asarray(items)].astype(np.float64) @ weighted).astype(np.float32)
 
     @staticmethod
     def merged(seeds: Sequence[Seed]) -> list[Seed]:

@@ -1183,6 +1183,20 @@ def _repeated_pairs(ratings: pd.DataFrame) -> int:
     return int(np.count_nonzero(key[1:] == key[:-1]))
 
 
+def folder_digest(folder: str | os.PathLike[str]) -> str:
+    """SHA-1 over the layout and the names and bytes of the data files a load would read
+    (keys the warm-start snapshot, :mod:`recsys.snapshot`; ~0.2 s per 100 MB)."""
+    folder = Path(folder).expanduser()
+    layout = _detect_layout(folder)
+    sha = hashlib.sha1(_FINGERPRINT_SALT + layout.name.encode(), usedforsecurity=False)
+    for name in sorted(n for spec in (*layout.required, *layout.optional) for n in _present(folder, spec)):
+        sha.update(f"\0{name}\0".encode())
+        with open(folder / name, "rb") as handle:
+            while block := handle.read(1 << 22):
+                sha.update(block)
+    return sha.hexdigest()
+
+
 def _read_dir(folder: Path, name: str, progress: Progress | None) -> RawData:
     layout = _detect_layout(folder)
     files = [n for spec in (*layout.required, *layout.optional) for n in _present(folder, spec)]

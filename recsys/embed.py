@@ -22,12 +22,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from recsys.cachefile import load_npz, save_npz
 from recsys.catalogue import Catalogue
-from recsys.progress import Progress, report
+from recsys.progress import Progress, report, scaled
 from recsys.text import GENRE_DESCRIPTIONS, TEXT_RECIPE, item_texts
 
 logger = logging.getLogger(__name__)
@@ -214,6 +215,23 @@ class TextEncoder:
         return vector
 
 
+@dataclass(frozen=True)
+class IndexConfig:
+    """How the item index is stored and searched."""
+
+    #: Above this many items the embeddings stay on disk (float16, memory-mapped, built in
+    #: resumable chunks) and requests search them approximately (:mod:`recsys.ann`); at or
+    #: below it they are float32 in memory and every request scores every item exactly (one
+    #: mat-vec, ~1 ms per 10k items).
+    dense_max_items: int = 200_000
+    #: Nearest items an approximate search returns per query vector: their exact scores,
+    #: and those of any item another term of ``r`` lifts, are computed; the rest count as
+    #: the lowest of them.
+    ann_candidates: int = 2000
+    #: Rows encoded and committed at a time in a large build (what an interruption repeats).
+    chunk: int = 8192
+
+
 @dataclass(frozen=True, eq=False)
 class ItemIndex:
     """Cached content features.
@@ -221,11 +239,15 @@ class ItemIndex:
     Attributes
     ----------
     embeddings:
-        ``E``: ``float32[n_items, dim]``, unit rows, read-only.
+        ``E``: ``[n_items, dim]`` unit rows, read-only: float32 in memory, or for a catalogue
+        above :attr:`IndexConfig.dense_max_items` a float16 memory map (:mod:`recsys.vectorstore`).
     genre_names, genre_embeddings:
         Zero-shot genre prototypes ``e(description_g)`` (rows follow ``genre_names``).
     model_id, key:
         The encoder and the cache key the arrays were built under.
+    ann:
+        The approximate nearest-neighbour index (:class:`recsys.ann.AnnIndex`) of a large
+        catalogue; ``None`` when every request scores every item exactly.
     """
 
     embeddings: np.ndarray
@@ -233,6 +255,36 @@ class ItemIndex:
     genre_embeddings: np.ndarray
     model_id: str
     key: str
+    ann: Any = None
+    ann_candidates: int = IndexConfig.ann_candidates
+
+    @property
+    def exact(self) -> bool:
+        """Every item is scored exactly (no approximate search)."""
+        return self.ann is None
+
+    def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """``float32[len(rows), dim]``: the embeddings of some items."""
+        return np.asarray(self.embeddings[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+    def similarity(self, vector: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """``cos(v, e_i)`` for every item ``i`` (``float32[n]``).
+
+        Exact for an in-memory index. With :attr:`ann`: exact for the
+        :attr:`ann_candidates` nearest items and for ``extra`` (item indices another signal
+        brings up), and, for every other item, the lowest similarity among the nearest —
+        at least its true value when the search is exact, so no unseen item is pushed
+        down; an approximation whose effect ``bench/scale.py`` measures (ANN recall)."""
+        vector = np.asarray(vector, dtype=np.float32)
+        if self.ann is None:
+            return (self.embeddings @ vector).astype(np.float32, copy=False)
+        near = self.ann.search(vector, self.ann_candidates)
+        rows = near if extra is None or not len(extra) else np.union1d(near, extra)
+        exact = self.vectors(rows) @ vector
+        floor = float(exact[np.isin(rows, near)].min()) if len(near) else -1.0
+        out = np.full(len(self.embeddings), floor, dtype=np.float32)
+        out[rows] = exact
+        return out
 
 
 def index_key(catalogue: Catalogue, model_id: str) -> str:
@@ -247,14 +299,21 @@ def index_path(cache_dir: Path, catalogue: Catalogue, model_id: str) -> Path:
 
 
 def load_item_index(catalogue: Catalogue, encoder: TextEncoder, cache_dir: Path, *,
-                    rebuild: bool = False, progress: Progress | None = None) -> ItemIndex:
+                    rebuild: bool = False, progress: Progress | None = None,
+                    config: IndexConfig = IndexConfig()) -> ItemIndex:
     """Load the item embeddings from ``cache_dir`` or compute and store them.
 
-    A cache file that is unreadable, truncated, garbled or of the wrong shape is rebuilt
-    (with a warning) and rewritten atomically (:mod:`recsys.cachefile`).
+    Up to :attr:`IndexConfig.dense_max_items` items: one ``.npz`` file read into memory; a
+    file that is unreadable, truncated, garbled or of the wrong shape is rebuilt (with a
+    warning) and rewritten atomically (:mod:`recsys.cachefile`). Above it: a float16 store
+    built chunk by chunk and resumed after an interruption (:mod:`recsys.vectorstore`), plus
+    an approximate nearest-neighbour index (:mod:`recsys.ann`), both verified on load.
     """
     path = index_path(cache_dir, catalogue, encoder.model_id)
     genre_names = tuple(GENRE_DESCRIPTIONS)
+    if len(catalogue) > config.dense_max_items:
+        return _load_large_index(catalogue, encoder, path.with_suffix(""), genre_names,
+                                 rebuild=rebuild, progress=progress, config=config)
     if not rebuild:
         stored = load_npz(path, {"embeddings": (len(catalogue), encoder.dim),
                                  "genre_embeddings": (len(genre_names), encoder.dim)},
@@ -262,13 +321,47 @@ def load_item_index(catalogue: Catalogue, encoder: TextEncoder, cache_dir: Path,
         if stored is not None:
             return _freeze_index(stored["embeddings"], genre_names, stored["genre_embeddings"],
                                  encoder.model_id, path.stem)
-    report(progress, 0.0, f"Encoding {len(catalogue):,} movies with {encoder.model_id}")
+    report(progress, 0.0, f"Encoding {len(catalogue):,} {catalogue.nouns.items} with {encoder.model_id}")
     with torch_threads(os.cpu_count() or 1):  # once, before any request: use every core
         embeddings = encoder.encode(item_texts(catalogue), progress=progress)
         genre_embeddings = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
     save_npz(path, embeddings=embeddings, genre_embeddings=genre_embeddings)
     report(progress, 1.0, "Item index ready")
     return _freeze_index(embeddings, genre_names, genre_embeddings, encoder.model_id, path.stem)
+
+
+def _load_large_index(catalogue: Catalogue, encoder: TextEncoder, stem: Path,
+                      genre_names: tuple[str, ...], *, rebuild: bool, progress: Progress | None,
+                      config: IndexConfig) -> ItemIndex:
+    """The float16 store and its ANN index (built, resumed or loaded)."""
+    from recsys import ann, vectorstore
+
+    n, dim = len(catalogue), encoder.dim
+    embeddings = None if rebuild else vectorstore.open_vectors(stem, n, dim, what="item index")
+    if embeddings is None:
+        if rebuild:
+            for old in vectorstore.paths(stem):
+                old.unlink(missing_ok=True)
+        noun = catalogue.nouns.items
+        report(progress, 0.0, f"Encoding {n:,} {noun} with {encoder.model_id}")
+        texts = item_texts(catalogue)
+        with torch_threads(os.cpu_count() or 1):
+            embeddings = vectorstore.build(
+                stem, n, dim, lambda lo, hi: encoder.encode(texts[lo:hi]), chunk=config.chunk,
+                progress=scaled(progress, 0.0, 0.8), label=noun)
+        del texts
+    genre_embeddings = _genre_prototypes(encoder, genre_names)
+    index = ann.load_or_build(stem.with_name(stem.name + "-ann"), embeddings, rebuild=rebuild,
+                              progress=scaled(progress, 0.8, 1.0))
+    report(progress, 1.0, "Item index ready")
+    return ItemIndex(embeddings, genre_names, genre_embeddings, encoder.model_id, stem.name,
+                     ann=index, ann_candidates=config.ann_candidates)
+
+
+def _genre_prototypes(encoder: TextEncoder, genre_names: tuple[str, ...]) -> np.ndarray:
+    vectors = encoder.encode([GENRE_DESCRIPTIONS[g] for g in genre_names])
+    vectors.flags.writeable = False
+    return vectors
 
 
 def _freeze_index(embeddings: np.ndarray, genre_names: tuple[str, ...], genre_embeddings: np.ndarray,

@@ -44,14 +44,17 @@ from recsys.baseline import baseline_prior, random_scores
 from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool, normalise_weights
 from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
-from recsys.data import DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, load_dataset
-from recsys.embed import ItemIndex, TextEncoder, load_item_index
+from recsys.data import (DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, folder_digest,
+                         load_dataset, resolve_data_dir)
+from recsys.embed import IndexConfig, ItemIndex, TextEncoder, load_item_index
 from recsys.explain import TITLE_REASON_MIN, Explainer, Reason, RecommendedItem  # noqa: F401  (re-exported)
 from recsys.intent import BuiltinIntentParser, GenreZeroShot, Intent, IntentParser
 from recsys.knowledge import Knowledge, KnowledgeError, KnowledgeIndex, knowledge_source, load_knowledge
 from recsys.relevance import RelevanceConfig, RelevanceScores, score_relevance, top_indices
 from recsys.progress import Progress, report, scaled
+from recsys.snapshot import EngineData, snapshot_path
 from recsys.splits import split_users
+from recsys import snapshot
 from recsys.titles import TitleMatcher
 
 if TYPE_CHECKING:
@@ -83,6 +86,10 @@ class PipelineConfig:
     prior_votes_weight: float = 0.0
     adapter: AdapterConfig = AdapterConfig()  #: the trained adapter's recipe
     train_adapter: bool = True          #: train the adapter during the first index build
+    #: No adapter above this many items: its training scores every item for every training
+    #: request (hours at a million items), and its term is a dense pass over the catalogue.
+    adapter_max_items: int = 200_000
+    index: IndexConfig = IndexConfig()  #: how item embeddings are stored and searched
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,28 +230,28 @@ class Recommender:
         # in a background thread while the data, ALS factors, title index and knowledge load.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recsys-encoder") as pool:
             pending_encoder = pool.submit(TextEncoder, embed_model)
-            report(progress, 0.0, "Loading MovieLens")
-            raw = load_dataset(data_dir, dataset=dataset, cache_dir=cache,
-                               progress=scaled(progress, 0, 0.1))
-            catalogue = build_catalogue(raw)
+            report(progress, 0.0, "Loading the catalogue")
+            engine = load_engine_data(data_dir, dataset, cache, scaled(progress, 0, 0.1))
+            catalogue = engine.catalogue
             cf = fit_als(catalogue, config.als, cache_dir=cache, rebuild=rebuild,
                          progress=scaled(progress, 0.1, 0.15))
-            report(progress, 0.15, "Indexing titles")
-            matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
-                                   catalogue.n_ratings.tolist())
-            report(progress, 0.16, "Indexing movie knowledge")
+            report(progress, 0.16, f"Indexing {catalogue.nouns.item} knowledge")
             # Fetched only for the default download (a newcomer's set-up); a local data folder
             # reads $RECSYS_METADATA or what `python -m recsys fetch-knowledge` stored.
             fetch = data_dir is None and not os.environ.get(ENV_DATA_DIR, "").strip()
-            knowledge = load_movie_knowledge(catalogue, cache, links=raw.links, fetch=fetch,
-                                             progress=scaled(progress, 0.16, 0.2))
-            index_k = KnowledgeIndex.build(knowledge, catalogue)
+            if engine.knowledge is not None:
+                index_k = engine.knowledge
+                knowledge = index_k.knowledge
+            else:
+                knowledge = load_movie_knowledge(catalogue, cache, links=engine.links, fetch=fetch,
+                                                 progress=scaled(progress, 0.16, 0.2))
+                index_k = KnowledgeIndex.build(knowledge, catalogue)
             report(progress, 0.2, "Loading the embedding model")
             encoder = pending_encoder.result()
         index = load_item_index(catalogue, encoder, cache, rebuild=rebuild,
-                                progress=scaled(progress, 0.2, 0.75))
+                                progress=scaled(progress, 0.2, 0.75), config=config.index)
         prior = baseline_prior(catalogue, votes=knowledge.votes, votes_weight=config.prior_votes_weight)
-        recommender = cls(catalogue, encoder, index, cf, prior, matcher,
+        recommender = cls(catalogue, encoder, index, cf, prior, engine.matcher,
                           config=config, knowledge=index_k)
         recommender.adapter = recommender.ensure_adapter(cache, rebuild=rebuild,
                                                          progress=scaled(progress, 0.75, 1.0))
@@ -282,6 +289,10 @@ class Recommender:
                                                     query_dim=self.encoder.dim)
         if adapter is not None or not self.config.train_adapter:
             return adapter
+        if len(self.catalogue) > self.config.adapter_max_items:
+            logger.info("No adapter: %d items is above adapter_max_items (%d)",
+                        len(self.catalogue), self.config.adapter_max_items)
+            return None
         report(progress, 0.0, "Training the adapter")
         try:
             adapter = train_adapter(self, users, config, requests=requests, progress=progress)
@@ -383,7 +394,7 @@ class Recommender:
                    disliked: Iterable[int], seen: Iterable[int]) -> RelevanceScores:
         """Stage 3 (:func:`recsys.relevance.score_relevance`), with the movies the user
         reacted to excluded and the LLM top-N recomputed without them."""
-        relevance = score_relevance(self.catalogue, self.index.embeddings, query, intent,
+        relevance = score_relevance(self.catalogue, self.index, query, intent,
                                     self.config.relevance, self.adapter if use_adapter else None,
                                     self.knowledge)
         reacted = self.catalogue.indices(list(liked) + list(disliked) + list(seen))
@@ -450,6 +461,33 @@ class Recommender:
                                   f"a top language-model match, {cat.label(int(i))}"))
                 taken += 1
         return seeds
+
+
+def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,
+                     progress: Progress | None = None) -> EngineData:
+    """The validated catalogue, its title index and (for a catalogue with its own
+    descriptions and people, when no knowledge file is configured) its knowledge index:
+    from the snapshot of this folder's content (:mod:`recsys.snapshot`), or read, validated,
+    built and then snapshotted."""
+    folder = resolve_data_dir(data_dir, dataset=dataset, cache_dir=cache_dir, progress=progress)
+    path = snapshot_path(cache_dir, folder.resolve().name, folder_digest(folder))
+    engine = snapshot.load(path)
+    if engine is not None:
+        for warning in engine.warnings:
+            logger.warning("%s", warning)
+        report(progress, 1.0, f"Loaded {len(engine.catalogue):,} {engine.catalogue.nouns.items}")
+        return engine
+    raw = load_dataset(data_dir, dataset=dataset, cache_dir=cache_dir, progress=progress)
+    catalogue = build_catalogue(raw)
+    report(progress, 1.0, f"Indexing {catalogue.nouns.item} titles")
+    matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
+                           catalogue.n_ratings.tolist())
+    own = None
+    if catalogue.domain != "movies" and knowledge_source(cache_dir) is None:
+        own = KnowledgeIndex.build(Knowledge.from_catalogue(catalogue), catalogue)
+    engine = EngineData(catalogue, matcher, raw.links, raw.warnings, own)
+    snapshot.save(path, engine)
+    return engine
 
 
 def load_movie_knowledge(catalogue: Catalogue, cache_dir: Path | None = None, *,

@@ -32,8 +32,9 @@ pseudo-history and half of the blend's candidate pool.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -92,33 +93,53 @@ def excluded_items(catalogue: Catalogue, intent: Intent) -> np.ndarray:
     return excluded
 
 
-def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndarray,
+#: The order of the terms in :attr:`RelevanceScores.components` (and of their sum).
+TERMS = ("titles", "similarity", "genres", "keywords", "people", "disliked_people", "lexical",
+         "disliked_genres", "disliked_keywords", "era", "disliked_titles", "feedback")
+#: With an approximate index: how many items the lexical term may add to the exactly
+#: scored set (its best ones).
+LEXICAL_EXTRA = 2000
+
+
+class ItemSpace(Protocol):
+    """What stage 3 needs from the item embeddings (:class:`recsys.embed.ItemIndex`)."""
+
+    @property
+    def exact(self) -> bool: ...
+
+    def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray: ...
+
+    def similarity(self, vector: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray: ...
+
+
+class _Dense:
+    """A float32 embedding matrix as an :class:`ItemSpace` (every item scored exactly)."""
+
+    exact = True
+
+    def __init__(self, embeddings: np.ndarray) -> None:
+        self.embeddings = embeddings
+
+    def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        return self.embeddings[np.asarray(rows, dtype=np.int64)]
+
+    def similarity(self, vector: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        return self.embeddings @ vector
+
+
+def score_relevance(catalogue: Catalogue, embeddings: np.ndarray | ItemSpace, query: np.ndarray,
                     intent: Intent, config: RelevanceConfig = RelevanceConfig(),
                     adapter: Any = None, knowledge: KnowledgeIndex | None = None) -> RelevanceScores:
     """Compute ``r`` for every item (module docstring) and the top-``N`` candidates.
 
-    ``adapter`` (a :class:`recsys.adapter.Adapter`) adds its term when given; ``knowledge``
-    enables the people and plot-word terms.
+    ``embeddings``: the item matrix, or an :class:`ItemSpace` (an approximate index scores
+    exactly the query's and each named title's nearest items plus every item the people,
+    keyword or plot-word terms lift). ``adapter`` (a :class:`recsys.adapter.Adapter`) adds
+    its term when given; ``knowledge`` enables the people and plot-word terms.
     """
     n = len(catalogue)
-    similarity = embeddings @ query
+    space: ItemSpace = _Dense(embeddings) if isinstance(embeddings, np.ndarray) else embeddings
     components: dict[str, np.ndarray] = {}
-
-    refs = intent.titles + intent.similar_titles
-    ref_idx = catalogue.indices([t.movie_id for t in refs])
-    kept = [t for t in refs if t.movie_id in catalogue.index_of]
-    nearest = np.full(n, -1, dtype=np.int64)
-    if ref_idx:
-        weights = np.array([t.score * (LLM_SUGGESTION_WEIGHT if t.source == "llm" else 1.0)
-                            for t in kept], dtype=np.float32)
-        # one mat-vec per title: ~3× faster than a skinny (n × d)·(d × |T|) product here
-        neighbour = np.stack([embeddings @ embeddings[j] for j in ref_idx], axis=1) * weights
-        nearest = np.argmax(neighbour, axis=1)
-        base = (1 - config.title_weight) * similarity
-        components["titles"] = config.title_weight * neighbour[np.arange(n), nearest]
-    else:
-        base = similarity.copy()
-    components["similarity"] = base
 
     if intent.liked_genres:
         cols = [catalogue.genre_column[g] for g in intent.liked_genres if g in catalogue.genre_column]
@@ -173,7 +194,7 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
         components["era"] = -config.era_penalty * era_miss
     disliked_idx = catalogue.indices([t.movie_id for t in intent.disliked_titles])
     if disliked_idx:
-        near = np.max([embeddings @ embeddings[j] for j in disliked_idx], axis=0)
+        near = np.max([space.similarity(v) for v in space.vectors(disliked_idx)], axis=0)
         components["disliked_titles"] = -config.disliked_title_penalty * np.maximum(near, 0.0)
 
     if intent.genre_feedback:
@@ -183,6 +204,32 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray, query: np.ndar
                 net[catalogue.genre_column[genre]] = value
         counts = np.maximum(catalogue.genre_matrix.sum(axis=1), 1)
         components["feedback"] = config.feedback_weight * (catalogue.genre_matrix @ net) / counts
+
+    lifted = None
+    if not space.exact:       # the items other terms lift are scored exactly too
+        found = [np.flatnonzero(components[t] > 0) for t in ("keywords", "people") if t in components]
+        if "lexical" in components:
+            best = top_indices(components["lexical"], LEXICAL_EXTRA)
+            found.append(best[components["lexical"][best] > 0])
+        lifted = np.unique(np.concatenate(found)) if found else None
+    similarity = space.similarity(query, lifted)
+    refs = intent.titles + intent.similar_titles
+    ref_idx = catalogue.indices([t.movie_id for t in refs])
+    kept = [t for t in refs if t.movie_id in catalogue.index_of]
+    nearest = np.full(n, -1, dtype=np.int64)
+    if ref_idx:
+        weights = np.array([t.score * (LLM_SUGGESTION_WEIGHT if t.source == "llm" else 1.0)
+                            for t in kept], dtype=np.float32)
+        # one mat-vec per title: ~3× faster than a skinny (n × d)·(d × |T|) product here
+        neighbour = np.stack([space.similarity(v, lifted) for v in space.vectors(ref_idx)],
+                             axis=1) * weights
+        nearest = np.argmax(neighbour, axis=1)
+        base = (1 - config.title_weight) * similarity
+        components["titles"] = config.title_weight * neighbour[np.arange(n), nearest]
+    else:
+        base = similarity.copy()
+    components["similarity"] = base
+    components = {t: components[t] for t in TERMS if t in components}
 
     r = np.sum(list(components.values()), axis=0).astype(np.float32)
     if adapter is not None:
