@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recsys.relevance import top_indices
 
 
 def normalise_weights(values: Sequence[object]) -> tuple[float, float, float]:
@@ -100,9 +99,9 @@ def blend(r_hat: np.ndarray, s_hat: np.ndarray, b_hat: np.ndarray, weights: Blen
     alpha, beta, gamma = weights.as_tuple()
     final = (alpha * r_hat + beta * s_hat + gamma * b_hat).astype(np.float32)
     final[excluded] = -np.inf
-    outside = np.ones(len(final), dtype=bool)
-    outside[pool] = False
-    ranking = top_indices(final, len(pool), excluded | outside)
+    # only the pool is ranked: by final score, ties by item index (as top_indices does)
+    ranked = pool[~excluded[pool] & np.isfinite(final[pool])].astype(np.int64)
+    ranking = ranked[np.lexsort((ranked, -final[ranked]))]
     final.flags.writeable = False
     ranking.flags.writeable = False
     return Blend(weights, r_hat, s_hat, b_hat, final, ranking)

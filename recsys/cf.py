@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from recsys.cachefile import load_npz, save_npz
@@ -82,9 +83,8 @@ def interactions(catalogue: Catalogue, users: np.ndarray | None = None
     if users is not None:
         ratings = ratings[ratings["user_id"].isin(users)]
     user_ids, rows = np.unique(ratings["user_id"].to_numpy(), return_inverse=True)
-    index_of = catalogue.index_of
-    cols = np.fromiter((index_of[m] for m in ratings["movie_id"].to_numpy()), dtype=np.int64,
-                       count=len(ratings))
+    # every rated id is in the catalogue (validated when the data was read)
+    cols = pd.Index(catalogue.movie_ids).get_indexer(ratings["movie_id"].to_numpy()).astype(np.int64)
     return user_ids, rows, cols, ratings["rating"].to_numpy(dtype=np.float64)
 
 

@@ -278,12 +278,14 @@ class ItemIndex:
         vector = np.asarray(vector, dtype=np.float32)
         if self.ann is None:
             return (self.embeddings @ vector).astype(np.float32, copy=False)
-        near = self.ann.search(vector, self.ann_candidates)
-        rows = near if extra is None or not len(extra) else np.union1d(near, extra)
-        exact = self.vectors(rows) @ vector
-        floor = float(exact[np.isin(rows, near)].min()) if len(near) else -1.0
+        near, scores = self.ann.search_scores(vector, self.ann_candidates)
+        floor = float(scores.min()) if len(scores) else -1.0
         out = np.full(len(self.embeddings), floor, dtype=np.float32)
-        out[rows] = exact
+        out[near] = scores      # the index keeps the same float16 vectors: these are exact
+        if extra is not None and len(extra):
+            rest = np.setdiff1d(extra, near)
+            if len(rest):
+                out[rest] = self.vectors(rest) @ vector
         return out
 
 

@@ -27,6 +27,7 @@ re-folding, so moving a slider costs one vectorised blend and one explanation pa
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -256,6 +257,9 @@ class Recommender:
         recommender.adapter = recommender.ensure_adapter(cache, rebuild=rebuild,
                                                          progress=scaled(progress, 0.75, 1.0))
         recommender.load_seconds = time.perf_counter() - started
+        # What is loaded now lives as long as the process: keep the cycle collector from
+        # scanning it again and again (pauses of a second at a million items).
+        gc.freeze()
         report(progress, 1.0, "Ready")
         return recommender
 
@@ -282,6 +286,10 @@ class Recommender:
         """The cached adapter, trained first when there is none (about a minute on 2 cores,
         part of the first index build); ``None`` when :attr:`PipelineConfig.train_adapter`
         is off and none is cached, or when training is impossible (warning)."""
+        if len(self.catalogue) > self.config.adapter_max_items:
+            logger.info("No adapter: %d items is above adapter_max_items (%d)",
+                        len(self.catalogue), self.config.adapter_max_items)
+            return None
         users, config, requests = self.adapter_recipe()
         path = adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, users,
                             config, requests)
@@ -289,10 +297,6 @@ class Recommender:
                                                     query_dim=self.encoder.dim)
         if adapter is not None or not self.config.train_adapter:
             return adapter
-        if len(self.catalogue) > self.config.adapter_max_items:
-            logger.info("No adapter: %d items is above adapter_max_items (%d)",
-                        len(self.catalogue), self.config.adapter_max_items)
-            return None
         report(progress, 0.0, "Training the adapter")
         try:
             adapter = train_adapter(self, users, config, requests=requests, progress=progress)
@@ -478,13 +482,19 @@ def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,
         report(progress, 1.0, f"Loaded {len(engine.catalogue):,} {engine.catalogue.nouns.items}")
         return engine
     raw = load_dataset(data_dir, dataset=dataset, cache_dir=cache_dir, progress=progress)
-    catalogue = build_catalogue(raw)
-    report(progress, 1.0, f"Indexing {catalogue.nouns.item} titles")
-    matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
-                           catalogue.n_ratings.tolist())
-    own = None
-    if catalogue.domain != "movies" and knowledge_source(cache_dir) is None:
-        own = KnowledgeIndex.build(Knowledge.from_catalogue(catalogue), catalogue)
+    collecting = gc.isenabled()
+    gc.disable()        # building millions of small objects: no cycle-collector passes meanwhile
+    try:
+        catalogue = build_catalogue(raw)
+        report(progress, 1.0, f"Indexing {catalogue.nouns.item} titles")
+        matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
+                               catalogue.n_ratings.tolist())
+        own = None
+        if catalogue.domain != "movies" and knowledge_source(cache_dir) is None:
+            own = KnowledgeIndex.build(Knowledge.from_catalogue(catalogue), catalogue)
+    finally:
+        if collecting:
+            gc.enable()
     engine = EngineData(catalogue, matcher, raw.links, raw.warnings, own)
     snapshot.save(path, engine)
     return engine

@@ -280,12 +280,15 @@ def top_indices(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) 
 
     Ties are broken by item index so results are deterministic.
     """
-    values = scores.astype(np.float64, copy=True)
+    # negated in place, in the input's float precision (float32 stays float32: the same
+    # comparisons, half the memory traffic of a float64 copy at a million items)
+    values = np.array(scores, dtype=np.result_type(scores.dtype, np.float32), copy=True)
+    np.negative(values, out=values)
     if excluded is not None:
-        values[excluded] = -np.inf
+        values[excluded] = np.inf
     k = int(min(k, np.isfinite(values).sum()))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-values, k - 1)[:k] if k < len(values) else np.arange(len(values))
-    order = np.lexsort((part, -values[part]))
+    part = np.argpartition(values, k - 1)[:k] if k < len(values) else np.arange(len(values))
+    order = np.lexsort((part, values[part]))
     return part[order].astype(np.int64)
