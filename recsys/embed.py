@@ -228,6 +228,9 @@ class IndexConfig:
     #: and those of any item another term of ``r`` lifts, are computed; the rest count as
     #: the lowest of them.
     ann_candidates: int = 2000
+    #: Items other terms of ``r`` lift (people, keywords, plot words) that are scored exactly
+    #: on top of the nearest ones, at most — the most lifted first.
+    extra_limit: int = 5000
     #: Rows encoded and committed at a time in a large build (what an interruption repeats).
     chunk: int = 8192
 
@@ -257,6 +260,7 @@ class ItemIndex:
     key: str
     ann: Any = None
     ann_candidates: int = IndexConfig.ann_candidates
+    extra_limit: int = IndexConfig.extra_limit
 
     @property
     def exact(self) -> bool:
@@ -283,7 +287,7 @@ class ItemIndex:
         out = np.full(len(self.embeddings), floor, dtype=np.float32)
         out[near] = scores      # the index keeps the same float16 vectors: these are exact
         if extra is not None and len(extra):
-            rest = np.setdiff1d(extra, near)
+            rest = extra[~np.isin(extra, near)]          # sorted rows read the map in order
             if len(rest):
                 out[rest] = self.vectors(rest) @ vector
         return out
@@ -357,7 +361,8 @@ def _load_large_index(catalogue: Catalogue, encoder: TextEncoder, stem: Path,
                               progress=scaled(progress, 0.8, 1.0))
     report(progress, 1.0, "Item index ready")
     return ItemIndex(embeddings, genre_names, genre_embeddings, encoder.model_id, stem.name,
-                     ann=index, ann_candidates=config.ann_candidates)
+                     ann=index, ann_candidates=config.ann_candidates,
+                     extra_limit=config.extra_limit)
 
 
 def _genre_prototypes(encoder: TextEncoder, genre_names: tuple[str, ...]) -> np.ndarray:
