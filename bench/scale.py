@@ -1,7 +1,7 @@
 """Scale benchmark: synthetic catalogues of 10k, 100k and 1M items on this machine.
 
     python bench/scale.py [--sizes 10000 100000 1000000] [--work DIR] [--requests 60]
-        [--real-vectors-max 10000]
+        [--real-vectors-max 10000] [--update-readme] [--from-json]
 
 Per size ``n`` (``bench/scale_data.py``: power-law interactions, 10 per item, so 1M items
 have 10M interactions):
@@ -197,23 +197,41 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "recsys-scale")
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--real-vectors-max", type=int, default=10_000)
+    parser.add_argument("--update-readme", action="store_true",
+                        help="write the table between the bench:scale markers of README.md")
+    parser.add_argument("--from-json", action="store_true",
+                        help="only re-print (and with --update-readme write) the stored table")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.requests)
         return
-    args.work.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for n in args.sizes:
-        rows.append(run_size(n, args.work, args.requests, args.real_vectors_max))
-        print(json.dumps(rows[-1]), flush=True)
     out = ROOT / "assets" / "results" / "scale.json"
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    out.write_text(json.dumps({"commit": commit, "cpus": os.cpu_count(),
-                               "load_average": os.getloadavg(), "rows": rows}, indent=1) + "\n")
-    print(table(rows))
-    print(f"wrote {out}")
+    if args.from_json:
+        stored = json.loads(out.read_text())
+    else:
+        args.work.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for n in args.sizes:
+            rows.append(run_size(n, args.work, args.requests, args.real_vectors_max))
+            print(json.dumps(rows[-1]), flush=True)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip()
+        stored = {"commit": commit, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+                  "rows": rows}
+        out.write_text(json.dumps(stored, indent=1) + "\n")
+        print(f"wrote {out}")
+    load = ", ".join(f"{x:.1f}" for x in stored["load_average"])
+    text = (f"Commit {stored['commit']}, {stored['cpus']} cores, load average at the end "
+            f"{load}.\n\n" + table(stored["rows"]))
+    print(text)
+    if args.update_readme:
+        readme = ROOT / "README.md"
+        body = readme.read_text(encoding="utf-8")
+        start, end = "<!-- bench:scale:start -->\n", "<!-- bench:scale:end -->"
+        head, rest = body.split(start, 1)
+        readme.write_text(head + start + text + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
+        print("README.md updated")
 
 
 if __name__ == "__main__":

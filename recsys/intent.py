@@ -38,7 +38,7 @@ import copy
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -431,6 +431,8 @@ class BuiltinIntentParser:
                  keywords: Iterable[str] = ()) -> None:
         self.genre_names = tuple(catalogue.genre_names)
         self._genres = set(catalogue.genre_names)
+        # a catalogue's own categories ("Garden", "Board games") are request words too
+        self._rules, self._sets = _category_rules(self.genre_names)
         self.matcher = matcher
         self._encode = encode
         self._zero_shot = zero_shot
@@ -476,7 +478,7 @@ class BuiltinIntentParser:
         liked: list[str] = []
         disliked: list[str] = []
         annotations: list[Annotation] = []
-        for term, (liked_g, disliked_g) in ((t, _GENRE_SETS[t.label]) for t in genre_terms):
+        for term, (liked_g, disliked_g) in ((t, self._sets[t.label]) for t in genre_terms):
             negated = bool(mask[term.start])
             target = disliked if negated else liked
             for g in (disliked_g if negated else liked_g):
@@ -525,7 +527,7 @@ class BuiltinIntentParser:
     def _genre_terms(self, masked: str) -> list[_Term]:
         terms: list[_Term] = []
         taken = np.zeros(len(masked), dtype=bool)
-        for index, (regex, _, _) in enumerate(_GENRE_RULES):
+        for index, (regex, _, _) in enumerate(self._rules):
             for m in regex.finditer(masked):
                 if not taken[m.start():m.end()].any():
                     taken[m.start():m.end()] = True
@@ -694,6 +696,26 @@ class BuiltinIntentParser:
 # --------------------------------------------------------------------------- helpers
 
 _GENRE_SETS = {str(i): (liked, disliked) for i, (_, liked, disliked) in enumerate(_GENRE_RULES)}
+_MOVIE_GENRES = {g for _, liked, disliked in _GENRE_RULES for g in (*liked, *disliked)}
+
+
+def _category_rules(names: Sequence[str]) -> tuple[list[tuple[re.Pattern[str], tuple[str, ...],
+                                                              tuple[str, ...]]],
+                                                   dict[str, tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """The genre rules plus one per catalogue category the movie lexicon does not know: its
+    name, case-insensitive, singular or plural ("Board games" also matches "board game"),
+    longest names first so "Home Audio" wins over "Audio"."""
+    rules = list(_GENRE_RULES)
+    for name in sorted((n for n in names if n not in _MOVIE_GENRES), key=len, reverse=True):
+        words = [w for w in re.split(r"[\s&/,-]+", name.lower()) if w]
+        if not words or len(name) < 3:
+            continue
+        last = re.escape(words[-1])
+        stem = last[:-1] if words[-1].endswith("s") and len(words[-1]) > 3 else last
+        phrase = r"\s+(?:and\s+|&\s+)?".join([*map(re.escape, words[:-1]), f"{stem}s?"])
+        rules.append((re.compile(_en([phrase]), re.I), (name,), (name,)))
+    sets = {str(i): (liked, disliked) for i, (_, liked, disliked) in enumerate(rules)}
+    return rules, sets
 
 
 def describe_intent(intent: Intent) -> str:
