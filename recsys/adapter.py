@@ -44,20 +44,27 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recsys.cachefile import load_npz, save_npz
 from recsys.relevance import top_indices
-from recsys.profiles import describe
+from recsys.profiles import Variant, describe
 from recsys.progress import Progress, report, scaled
+
+if TYPE_CHECKING:
+    from recsys.catalogue import Catalogue
+    from recsys.cf import CFModel
+    from recsys.pipeline import Recommender
 
 logger = logging.getLogger(__name__)
 
 #: v2: item side from an ALS without the validation users; v3: λ chosen with the era-gated term.
 ADAPTER_RECIPE = "linear-text+cf/v3"
 LAMBDA_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+#: the validation users' descriptions (one of each, for the choice of λ)
+VALIDATION_VARIANTS: tuple[Variant, ...] = ("language", "both")
 ITEM_SIDES = ("content+cf", "content", "cf", "bias")
 
 
@@ -120,7 +127,7 @@ class Adapter:
         return (weight * float(r0.std()) * (a - a.mean()) / spread).astype(np.float32)
 
 
-def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig,
+def adapter_key(recommender: Recommender, users: np.ndarray, config: AdapterConfig,
                 requests: Sequence[tuple[str, Sequence[int]]] = ()) -> str:
     """Cache key: item index, CF factors, knowledge, training users, real requests, config
     and recipe."""
@@ -135,7 +142,7 @@ def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig,
     return digest.hexdigest()[:20]
 
 
-def adapter_path(cache_dir: Path, recommender: Any, users: np.ndarray,
+def adapter_path(cache_dir: Path, recommender: Recommender, users: np.ndarray,
                  config: AdapterConfig = AdapterConfig(),
                  requests: Sequence[tuple[str, Sequence[int]]] = ()) -> Path:
     """Where the adapter for this recommender, user set, real requests and config is cached."""
@@ -187,13 +194,13 @@ def save_adapter(adapter: Adapter, path: Path) -> None:
     """Write atomically next to the other caches (a failed write is logged, not raised)."""
     extra: dict[str, Any] = {} if adapter.hidden_map is None else {"hidden_map": adapter.hidden_map}
     if adapter.weight_named is not None:
-        extra["weight_named"] = np.float32(adapter.weight_named)
+        extra["weight_named"] = np.array(adapter.weight_named, dtype=np.float32)
     save_npz(path, query_map=adapter.query_map, item_matrix=adapter.item_matrix,
-             item_bias=adapter.item_bias, weight=np.float32(adapter.weight),
+             item_bias=adapter.item_bias, weight=np.array(adapter.weight, dtype=np.float32),
              report=np.array(json.dumps(adapter.report)), **extra)
 
 
-def _votes(recommender: Any) -> np.ndarray | None:
+def _votes(recommender: Recommender) -> np.ndarray | None:
     knowledge = getattr(recommender, "knowledge", None)
     return knowledge.knowledge.votes if knowledge is not None else None
 
@@ -203,7 +210,7 @@ def _votes(recommender: Any) -> np.ndarray | None:
 TRAIN_REQUESTS_ENV = "RECSYS_TRAIN_REQUESTS"
 
 
-def training_requests(catalogue: Any, path: str | os.PathLike[str] | None = None
+def training_requests(catalogue: Catalogue, path: str | os.PathLike[str] | None = None
                       ) -> list[tuple[str, list[int]]]:
     """Real requests to train on: ``(text, liked item indices)`` from ``path`` (default
     ``$RECSYS_TRAIN_REQUESTS``); ``[]`` when none is configured. Lines that are not a request
@@ -243,7 +250,7 @@ def training_requests(catalogue: Any, path: str | os.PathLike[str] | None = None
     return out
 
 
-def liked_items(recommender: Any, users: np.ndarray, threshold: float) -> dict[int, list[int]]:
+def liked_items(recommender: Recommender, users: np.ndarray, threshold: float) -> dict[int, list[int]]:
     """Per user (among ``users``): catalogue indices of liked items, oldest first."""
     ratings = recommender.catalogue.ratings
     ratings = ratings[ratings["user_id"].isin(users) & (ratings["rating"] >= threshold)]
@@ -255,7 +262,7 @@ def liked_items(recommender: Any, users: np.ndarray, threshold: float) -> dict[i
     return out
 
 
-def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = AdapterConfig(), *,
+def train_adapter(recommender: Recommender, users: np.ndarray, config: AdapterConfig = AdapterConfig(), *,
                   requests: Sequence[tuple[str, Sequence[int]]] = (),
                   progress: Progress | None = None) -> Adapter:
     """Train the adapter on ``users`` (module docstring); reports validation loss and metric.
@@ -297,21 +304,21 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
         for _ in range(config.descriptions_per_user):
             size = int(rng.integers(3, min(len(items), 15) + 1))
             subset = [items[int(j)] for j in rng.choice(len(items), size=size, replace=False)]
-            variant = "language" if rng.random() < 0.8 else "both"
+            variant: Variant = "language" if rng.random() < 0.8 else "both"
             texts.append(describe(catalogue, subset, rng, variant, people))
             targets.append(items)
     val_texts, val_history, val_future = [], [], []
     for user in val_users:
         items = liked[int(user)]
         half = len(items) // 2
-        for variant in ("language", "both"):
-            val_texts.append(describe(catalogue, items[:half], rng, variant, people))
+        for val_variant in VALIDATION_VARIANTS:
+            val_texts.append(describe(catalogue, items[:half], rng, val_variant, people))
             val_history.append(items[:half])
             val_future.append(items[half:])
 
     real_texts: list[str] = []
-    for text, items in requests:
-        items = [int(i) for i in items]
+    for text, request_items in requests:
+        items = [int(i) for i in request_items]
         if not items:
             continue
         try:
@@ -408,7 +415,7 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
                    config.weight_named)
 
 
-def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.ndarray, texts: list[str],
+def _choose_weight(recommender: Recommender, adapter: Adapter, cf: CFModel, fit_users: np.ndarray, texts: list[str],
                    history: list[list[int]], future: list[list[int]]) -> tuple[float, dict[str, float]]:
     """λ for the *blend's* Recall@10 on the validation users' synthetic descriptions
     (one-standard-error rule: the smallest λ within one SE of the best).

@@ -25,10 +25,19 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recsys.adapter import AdapterConfig
 from recsys.intent import InvalidRequestError
+
+if TYPE_CHECKING:   # the model's modules import torch: the CLI imports them only when needed
+    from recsys.blend import BlendWeights
+    from recsys.evaluation.heldout import HeldOutSetup
+    from recsys.evaluation.requests import EvalRequest
+    from recsys.intent import Intent
+    from recsys.llm import ChatBackend, ParserChoice, ParserSelection
+    from recsys.pipeline import Recommendation, Recommender
+    from recsys.progress import Progress
 
 logger = logging.getLogger("recsys")
 
@@ -145,7 +154,7 @@ def _add_parser_arg(parser: argparse.ArgumentParser) -> None:
                              "auto = the LLM when configured and healthy (default)")
 
 
-def _select_parser(recommender: Any, choice: str) -> Any:
+def _select_parser(recommender: Recommender, choice: ParserChoice) -> ParserSelection:
     from recsys.llm import LLMUnavailableError, select_parser
 
     try:
@@ -210,7 +219,7 @@ def _reader_went_away() -> int:
 
 # ---------------------------------------------------------------------------- commands
 
-def _load(args: argparse.Namespace, *, rebuild: bool = False, show_progress: bool = True) -> Any:
+def _load(args: argparse.Namespace, *, rebuild: bool = False, show_progress: bool = True) -> Recommender:
     from recsys.data import DataError
     from recsys.embed import EncoderUnavailableError
     from recsys.pipeline import Recommender
@@ -247,7 +256,7 @@ def _fetch_knowledge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _weights(args: argparse.Namespace, default: Any) -> Any:
+def _weights(args: argparse.Namespace, default: BlendWeights) -> BlendWeights:
     from recsys.blend import BlendWeights
 
     values = (args.alpha, args.beta, args.gamma)
@@ -314,7 +323,7 @@ def _recommend(args: argparse.Namespace) -> int:
     return EXIT_DATA if failures else 0
 
 
-def _reranker() -> Any:
+def _reranker() -> ChatBackend | str:
     """The backend for ``--rerank``, or the reason there is none (a string)."""
     from recsys.llm import LLMSettings, shared_backend
 
@@ -324,7 +333,8 @@ def _reranker() -> Any:
     return shared_backend(settings)
 
 
-def _rerank_result(rerank: Any, result: Any) -> tuple[Any, dict[str, Any]]:
+def _rerank_result(rerank: ChatBackend | str | None, result: Recommendation
+                   ) -> tuple[Recommendation, dict[str, Any]]:
     """``result`` with its top re-ordered by the LLM, and ``{"rerank": …}`` (empty without
     ``--rerank``); the blend order stays on any failure."""
     import dataclasses
@@ -341,7 +351,7 @@ def _rerank_result(rerank: Any, result: Any) -> tuple[Any, dict[str, Any]]:
     return result, {"rerank": outcome.to_dict()}
 
 
-def _run_one(recommender: Any, text: str, weights: Any, k: int) -> Any:
+def _run_one(recommender: Recommender, text: str, weights: BlendWeights, k: int) -> Recommendation:
     try:
         return recommender.recommend(text, weights, k)
     except InvalidRequestError as exc:
@@ -392,7 +402,7 @@ class _BadLine:
     message: str
 
 
-def _read_batch(path: str) -> Iterator[tuple[int, Any, Any]]:
+def _read_batch(path: str) -> Iterator[tuple[int, Any, object]]:
     """``(line number, id, request text or _BadLine)`` for every non-blank line of ``path``.
 
     A UTF-8 byte-order mark is skipped. A line that is not UTF-8, not JSON or not an object
@@ -405,7 +415,7 @@ def _read_batch(path: str) -> Iterator[tuple[int, Any, Any]]:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    rows: list[tuple[int, Any, Any]] = []
+    rows: list[tuple[int, Any, object]] = []   # (line, JSON id, request or _BadLine)
     for line_no, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8")
@@ -435,7 +445,7 @@ DEFAULT_REQUESTS = ROOT.parent / "shared" / "data" / "redial" / "redial_dev.json
 RESULTS_DIR = ROOT / "assets" / "results"
 
 
-def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[Any]]:
+def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[EvalRequest]]:
     from recsys.evaluation.requests import load_requests
 
     path = Path(args.requests) if args.requests else DEFAULT_REQUESTS
@@ -471,7 +481,8 @@ def _cache_dir(args: argparse.Namespace) -> Path:
     return Path(args.cache_dir) if args.cache_dir else default_cache_dir()
 
 
-def _held_out(args: argparse.Namespace, recommender: Any, progress: Any) -> Any:
+def _held_out(args: argparse.Namespace, recommender: Recommender, progress: Progress | None
+              ) -> HeldOutSetup:
     from recsys.evaluation.heldout import HOLDOUT, held_out_setup
     from recsys.data import DataError, load_dataset
 
@@ -810,7 +821,7 @@ def _warn(warnings: Sequence[str]) -> None:
 
 # ---------------------------------------------------------------------------- output
 
-def format_table(result: Any) -> str:
+def format_table(result: Recommendation) -> str:
     """A readable summary of the intent and the final list."""
     intent = result.intent
     alpha, beta, gamma = result.weights.as_tuple()
@@ -833,7 +844,7 @@ def format_table(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _intent_summary(intent: Any) -> str:
+def _intent_summary(intent: Intent) -> str:
     parts = []
     if intent.liked_genres:
         parts.append("likes " + ", ".join(intent.liked_genres))

@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, get_args
 
 from recsys.blend import BlendWeights
-from recsys.intent import Intent, TitleRef
+from recsys.intent import Intent, IntentParser, TitleRef
 from recsys.pipeline import DEFAULT_K, Recommendation, Recommender
 
-REACTIONS = ("like", "dislike", "seen")
+#: What a user can do with a listed movie: 👍, 👎, or "seen it" (module docstring).
+Reaction = Literal["like", "dislike", "seen"]
+REACTIONS: tuple[Reaction, ...] = get_args(Reaction)
 AUTO_BETA_MAX = 0.75
 AUTO_TAU = 3.0
 LIST_WEIGHT = 1.0
@@ -67,7 +69,7 @@ class Step:
     """One reaction and what it changed in the shown list."""
 
     number: int
-    kind: str
+    kind: Reaction
     movie_id: int
     label: str
     entered: tuple[str, ...]
@@ -99,7 +101,7 @@ class LiveSession:
     weights: BlendWeights = field(default_factory=BlendWeights)
     k: int = DEFAULT_K
     auto: bool = False
-    parser: Any = None
+    parser: IntentParser | None = None   #: the parser for ``text`` (None: the recommender's)
     intent: Intent | None = None          #: already parsed ``text`` (skips parsing)
     liked_picks: tuple[int, ...] = ()     #: movies picked as loved before the first list
     disliked_picks: tuple[int, ...] = ()  #: movies picked as disliked before the first list
@@ -137,7 +139,7 @@ class LiveSession:
         """The weights in use (the schedule's when ``auto`` is on)."""
         return auto_weights(self.weights, len(self.liked)) if self.auto else self.weights
 
-    def react(self, movie_id: int, kind: str) -> Recommendation:
+    def react(self, movie_id: int, kind: Reaction) -> Recommendation:
         """Record 👍 / 👎 / seen for a movie and return the updated list."""
         if kind not in REACTIONS:
             raise ValueError(f"A reaction is one of {', '.join(REACTIONS)} (got {kind!r}).")
@@ -186,7 +188,7 @@ class LiveSession:
         intent = self.current_intent()
         shown = [item.index for item in self.result.items]
 
-        genre_scores: Counter[str] = Counter()
+        genre_scores: defaultdict[str, float] = defaultdict(float)
         _add_shares(genre_scores, (cat.genres[i] for i in shown), LIST_WEIGHT / max(len(shown), 1))
         if intent.liked_genres:
             for g in intent.liked_genres:
@@ -199,7 +201,7 @@ class LiveSession:
         for g in intent.disliked_genres:
             genre_scores[g] = 0.0
 
-        decade_scores: Counter[str] = Counter()
+        decade_scores: defaultdict[str, float] = defaultdict(float)
         _add_shares(decade_scores, ((_decade(int(cat.years[i])),) for i in shown if cat.years[i]),
                     LIST_WEIGHT / max(len(shown), 1))
         era_decades = _era_decades(intent, self.recommender.builtin_parser.newest_year)
@@ -228,8 +230,8 @@ class LiveSession:
     # --------------------------------------------------------------------- internals
     def _genre_feedback(self) -> tuple[tuple[str, float], ...]:
         cat = self.recommender.catalogue
-        likes: Counter[str] = Counter()
-        dislikes: Counter[str] = Counter()
+        likes: defaultdict[str, float] = defaultdict(float)
+        dislikes: defaultdict[str, float] = defaultdict(float)
         _add_shares(likes, (cat.genres[cat.index_of[m]] for m in self.liked), 1.0)
         _add_shares(dislikes, (cat.genres[cat.index_of[m]] for m in self.disliked), 1.0)
         genres = sorted(set(likes) | set(dislikes))
@@ -242,7 +244,7 @@ class LiveSession:
                                           seen=self.seen, use_adapter=self.use_adapter, intent_ms=intent_ms)
 
 
-def _add_shares(scores: Counter[str], groups: Iterable[tuple[str, ...]], weight: float) -> None:
+def _add_shares(scores: defaultdict[str, float], groups: Iterable[tuple[str, ...]], weight: float) -> None:
     for group in groups:
         for key in group:
             scores[key] += weight / len(group)
@@ -261,7 +263,7 @@ def _era_decades(intent: Intent, newest: int) -> list[str]:
     return [_decade(y) for y in range(start // 10 * 10, end + 1, 10)]
 
 
-def _normalise(scores: Counter[str]) -> tuple[tuple[str, float], ...]:
+def _normalise(scores: dict[str, float]) -> tuple[tuple[str, float], ...]:
     positive = {k: max(v, 0.0) for k, v in scores.items()}
     total = sum(positive.values())
     if total <= 0:

@@ -57,7 +57,7 @@ class Claim:
                 "reason": self.reason}
 
 
-def claim(kind: str, value: Any, used: bool, use: str | None = None, reason: str | None = None) -> Claim:
+def claim(kind: str, value: object, used: bool, use: str | None = None, reason: str | None = None) -> Claim:
     """A :class:`Claim` with ``value`` shortened for display."""
     text = " ".join(str(value).split())
     return Claim(kind, text[:77] + "…" if len(text) > 80 else text, used, use, reason)

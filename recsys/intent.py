@@ -40,7 +40,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -50,9 +50,21 @@ from recsys.text import GENRE_WORDS
 from recsys.titles import TitleMatcher, TitleMention
 
 if TYPE_CHECKING:
+    from recsys.grounding import Claim
     from recsys.knowledge import PeopleIndex
 
 logger = logging.getLogger(__name__)
+
+#: Where a :class:`TitleRef` came from: the user named it, a generative model suggested it,
+#: a 👍 reaction, a 👎 reaction.
+TitleSource = Literal["text", "llm", "liked", "reaction"]
+#: What an :class:`Annotation` marks in the request text.
+AnnotationKind = Literal["genre", "title", "era", "keyword", "person", "negation"]
+#: Which parser produced an :class:`Intent` (``"llm"`` also when it fell back to the rules
+#: inside the LLM parser: ``fallback_reason`` then says why).
+ParserKind = Literal["builtin", "llm"]
+#: The request's language: Chinese, English, or another language the encoder cannot read.
+Language = Literal["en", "zh", "xx"]
 
 MAX_REQUEST_CHARS = 2000
 ZERO_SHOT_MIN_COSINE = 0.30
@@ -101,10 +113,10 @@ class TitleRef:
     score: float
     surface: str = ""
     method: str = ""
-    source: str = "text"
+    source: TitleSource = "text"
 
     @classmethod
-    def from_mention(cls, mention: TitleMention, source: str = "text") -> TitleRef:
+    def from_mention(cls, mention: TitleMention, source: TitleSource = "text") -> TitleRef:
         """Wrap a :class:`recsys.titles.TitleMention`."""
         return cls(mention.movie_id, mention.title, round(float(mention.score), 3), mention.surface,
                    mention.method, source)
@@ -121,7 +133,7 @@ class Annotation:
 
     start: int
     end: int
-    kind: str      # "genre" | "title" | "era" | "keyword" | "person" | "negation"
+    kind: AnnotationKind
     label: str
     negated: bool = False
 
@@ -148,12 +160,12 @@ class Intent:
     genre_feedback: tuple[tuple[str, float], ...] = ()
     inferred_genres: tuple[str, ...] = ()
     query_text: str = ""
-    language: str = "en"
-    parser: str = "builtin"
+    language: Language = "en"
+    parser: ParserKind = "builtin"
     fallback_reason: str | None = None
     warnings: tuple[str, ...] = ()
     llm_ms: float | None = None
-    llm_claims: tuple[Any, ...] = ()   #: recsys.grounding.Claim: what a model said, used or not
+    llm_claims: tuple[Claim, ...] = ()   #: what a model said, used or not
     annotations: tuple[Annotation, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,7 +194,7 @@ class Intent:
         }
 
     @property
-    def dropped_claims(self) -> tuple[Any, ...]:
+    def dropped_claims(self) -> tuple[Claim, ...]:
         """The model's claims that were not used, each with its reason."""
         return tuple(c for c in self.llm_claims if not c.used)
 
@@ -194,7 +206,7 @@ class Intent:
 class IntentParser(Protocol):
     """Anything that turns request text into an :class:`Intent` (built-in rules or an LLM)."""
 
-    name: str
+    name: ParserKind
 
     def parse(self, text: str) -> Intent:
         """Parse ``text``; must not raise on odd input (the built-in parser is the fallback)."""
@@ -237,7 +249,7 @@ def clean_request(text: object, limit: int = MAX_REQUEST_CHARS) -> tuple[str, tu
     return text, tuple(warnings)
 
 
-def guess_language(text: str) -> str:
+def guess_language(text: str) -> Language:
     """``"zh"`` (mostly CJK), ``"xx"`` (mostly French / Spanish / German / Italian function
     words: the English encoder cannot read it) or ``"en"``."""
     if is_mostly_cjk(text):
@@ -421,7 +433,7 @@ class BuiltinIntentParser:
         Genre prototypes for the zero-shot step (optional).
     """
 
-    name = "builtin"
+    name: ParserKind = "builtin"
 
     def __init__(self, catalogue: Catalogue, matcher: TitleMatcher,
                  encode: Callable[[str], np.ndarray] | None = None,
@@ -614,9 +626,11 @@ class BuiltinIntentParser:
                 # "nothing before 1980" → from 1980 on; "no old movies" → 1980 on; a negated
                 # decade cannot be expressed as one range and is ignored.
                 if start is None and end is not None:
-                    start, end, label = end + 1, None, f"from {end + 1}"
+                    after = end + 1
+                    start, end, label = after, None, f"from {after}"
                 elif end is None and start is not None:
-                    start, end, label = None, start - 1, f"before {start}"
+                    before = start
+                    start, end, label = None, before - 1, f"before {before}"
                 else:
                     return
             ranges.append((start, end, label))
@@ -668,12 +682,12 @@ class BuiltinIntentParser:
             return None, spans
         starts = [s for s, _, _ in ranges]
         ends = [e for _, e, _ in ranges]
-        start = None if any(s is None for s in starts) else min(s for s in starts if s is not None)
-        end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
-        if start is not None and end is not None and start > end:
-            start, end = end, start
-        label = ranges[0][2] if len(ranges) == 1 else _range_label(start, end)
-        return YearRange(start, end, label), spans
+        first = None if any(s is None for s in starts) else min(s for s in starts if s is not None)
+        last = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+        if first is not None and last is not None and first > last:
+            first, last = last, first
+        label = ranges[0][2] if len(ranges) == 1 else _range_label(first, last)
+        return YearRange(first, last, label), spans
 
     def _with_zero_shot(self, intent: Intent) -> Intent:
         if self._encode is None or self._zero_shot is None:
@@ -754,7 +768,7 @@ def _merge_terms(first: list[_Term], second: list[_Term]) -> list[_Term]:
 
 
 def _split_by_scope(terms: list[_Term], mask: np.ndarray, annotations: list[Annotation],
-                    kind: str) -> tuple[list[str], list[str]]:
+                    kind: AnnotationKind) -> tuple[list[str], list[str]]:
     liked: list[str] = []
     disliked: list[str] = []
     for term in terms:

@@ -664,10 +664,10 @@ class WikidataSource:
                  if (label := _label(entity, ("en", "mul")))}
         for item, record in zip(items, records):
             qid = qids.get(f"tt{item.imdb_id}") if item.imdb_id else None
-            entity = films.get(qid) if qid else None
-            if entity:
+            film = films.get(qid) if qid else None
+            if film:
                 try:
-                    self._fill(record, entity, names)
+                    self._fill(record, film, names)
                 except (TypeError, AttributeError, KeyError):
                     raise self._wikidata.error(f"Wikidata sent an entity of the wrong shape ({qid})") from None
         if self.overviews:

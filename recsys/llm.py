@@ -58,7 +58,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -78,6 +78,8 @@ from recsys.intent import (
     BuiltinIntentParser,
     Intent,
     IntentParser,
+    ParserKind,
+    TitleSource,
     TitleRef,
     YearRange,
     describe_intent,
@@ -85,9 +87,15 @@ from recsys.intent import (
 from recsys.titles import normalize_title
 from recsys.urls import safe_url
 
+if TYPE_CHECKING:
+    from recsys.pipeline import Recommender
+
 logger = logging.getLogger(__name__)
 
-PARSER_CHOICES = ("builtin", "llm", "auto")
+#: The intent parser a user may pick: the built-in rules, the configured generative model, or
+#: the model when it is configured and healthy (else the rules).
+ParserChoice = Literal["builtin", "llm", "auto"]
+PARSER_CHOICES: tuple[ParserChoice, ...] = get_args(ParserChoice)
 DEFAULT_TIMEOUT = 20.0
 MAX_ANSWER_TOKENS = 400
 MAX_SIMILAR = 8
@@ -661,7 +669,7 @@ def _unbalanced(fragment: str) -> bool:
 
 #: Few-shot examples whose titles are fictional (not in any catalogue), so a model that
 #: copies them gains nothing and the copy is detectable (:data:`EXAMPLE_TITLES`).
-_FEW_SHOT = [
+_FEW_SHOT: list[tuple[str, dict[str, Any]]] = [
     ('a twisty space mystery like "Orbit of Glass", nothing gory, from the 80s',
      {"liked_genres": ["Sci-Fi", "Mystery"], "disliked_genres": ["Horror"],
       "era": {"start": 1980, "end": 1989, "words": "80s"},
@@ -733,7 +741,7 @@ def map_genres(names: Sequence[str], catalogue_genres: Sequence[str]) -> list[st
         genre = lookup.get(key) or lookup.get(key.replace("-", " ")) or _GENRE_SYNONYMS.get(key)
         if genre is None and key.endswith("s"):
             genre = lookup.get(key[:-1])
-        if genre in catalogue_genres and genre not in out:
+        if genre is not None and genre in catalogue_genres and genre not in out:
             out.append(genre)
     return out
 
@@ -758,7 +766,7 @@ class LLMIntentParser:
         only to measure what grounding changes.
     """
 
-    name = "llm"
+    name: ParserKind = "llm"
 
     def __init__(self, backend: ChatBackend, builtin: BuiltinIntentParser, *,
                  grounded: bool = True) -> None:
@@ -834,9 +842,9 @@ class LLMIntentParser:
         genres = self._genres
         text = base.text
         free_text = text   # the request without the titles the rules found ("Star Wars" ≠ War)
-        for ref in base.titles + base.disliked_titles:
-            if ref.surface:
-                free_text = free_text.replace(ref.surface, " ")
+        for named_ref in base.titles + base.disliked_titles:
+            if named_ref.surface:
+                free_text = free_text.replace(named_ref.surface, " ")
         claims: list[Claim] = []
 
         # -- genres
@@ -942,9 +950,9 @@ class LLMIntentParser:
             else:
                 suggested.append((raw, ref))
         similar: list[TitleRef] = []
-        for raw, ref in suggested:   # invented "named" titles become suggestions
-            if ref.movie_id not in named and all(s.movie_id != ref.movie_id for s in similar):
-                similar.append(TitleRef(ref.movie_id, ref.title, ref.score, ref.surface, ref.method, "llm"))
+        for raw, hint in suggested:   # invented "named" titles become suggestions
+            if hint.movie_id not in named and all(s.movie_id != hint.movie_id for s in similar):
+                similar.append(TitleRef(hint.movie_id, hint.title, hint.score, hint.surface, hint.method, "llm"))
                 claims.append(claim("title", raw, True, "suggestion",
                                     "the request does not mention it: used as a suggestion, not as "
                                     "a named title"))
@@ -1026,7 +1034,7 @@ class LLMIntentParser:
             merged = merged.with_changes(query_text=describe_intent(merged) or base.query_text)
         return merged
 
-    def _resolve(self, raw: str, source: str) -> TitleRef | None:
+    def _resolve(self, raw: str, source: TitleSource) -> TitleRef | None:
         name, year = _split_year(raw)
         if not name.strip():
             return None
@@ -1129,7 +1137,7 @@ def shared_parser(backend: ChatBackend, builtin: BuiltinIntentParser) -> LLMInte
     return parser
 
 
-def select_parser(recommender: Any, choice: str = "auto",
+def select_parser(recommender: Recommender, choice: ParserChoice = "auto",
                   settings: LLMSettings | None = None) -> ParserSelection:
     """The intent parser for ``choice``.
 

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import numpy as np
 
 from recsys.catalogue import Catalogue
 
-VARIANTS = ("language", "titles", "both")
+#: What a synthetic description is written from (module docstring).
+Variant = Literal["language", "titles", "both"]
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
 
 _GENRE_PHRASES = {
     "Action": ["action", "action-packed"], "Adventure": ["adventure"], "Animation": ["animated"],
@@ -63,7 +66,7 @@ def _join(words: list[str]) -> str:
 
 
 def describe(catalogue: Catalogue, items: Sequence[int], rng: np.random.Generator,
-             variant: str = "language", people: frozenset[str] = frozenset()) -> str:
+             variant: Variant = "language", people: frozenset[str] = frozenset()) -> str:
     """A request a user who liked ``items`` (catalogue indices) might type.
 
     ``people`` (lower-case tags that are person names) lets the text name an actor or

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from recsys.intent import clean_request
 from recsys.llm import ChatBackend, LLMError
@@ -27,7 +27,17 @@ from recsys.llm import ChatBackend, LLMError
 RERANK_MAX = 20        #: the rerank re-orders at most the top 20
 RERANK_BUDGET = 15.0   #: seconds the rerank may take before the blend order stays
 
-T = TypeVar("T")
+class Listed(Protocol):
+    """What the rerank shows the model of a listed item (a :class:`recsys.explain.RecommendedItem`)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def genres(self) -> Sequence[str]: ...
+
+
+T = TypeVar("T", bound=Listed)
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ def rerank(backend: ChatBackend, request: str, candidates: Sequence[tuple[int, s
                          len(keys), moved)
 
 
-def describe_item(item: Any) -> str:
+def describe_item(item: Listed) -> str:
     """``"Title (year) — Genre, Genre"`` for a :class:`recsys.pipeline.RecommendedItem`."""
     return f"{item.label} — {', '.join(item.genres)}"
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from recsys.evaluation.descriptions import TitleGuard, describe_user
 from recsys.evaluation.heldout import UserHistory
-from recsys.evaluation.requests import DEFAULT_SEED, VARIANTS, EvalRequest
+from recsys.evaluation.requests import DEFAULT_SEED, VARIANTS, EvalRequest, Variant
 
 if TYPE_CHECKING:
     from recsys.catalogue import Catalogue
@@ -30,7 +30,7 @@ WARMUP_STEPS = (0, 1, 2, 3, 5, 10)   #: warm-up: 👍 reactions after the descri
 
 
 def simulated_requests(catalogue: Catalogue, histories: Sequence[UserHistory], *, seed: int = DEFAULT_SEED,
-                       variants: Sequence[str] = VARIANTS) -> list[EvalRequest]:
+                       variants: Sequence[Variant] = VARIANTS) -> list[EvalRequest]:
     """Three descriptions per held-out user (targets = later liked items; the history up to
     the split is left out of rankings). Cases whose description cannot avoid a target
     title are dropped (logged)."""

@@ -119,7 +119,7 @@ def split_recommender(base: Recommender, raw: RawData, users: np.ndarray, *,
                            catalogue.n_ratings.tolist())
     parser = None if base.parser is base.builtin_parser else base.parser
     knowledge = None
-    if getattr(base, "knowledge", None) is not None:
+    if base.knowledge is not None:
         # External knowledge stays; the user tags inside its plot-word index are train-only.
         from recsys.knowledge import KnowledgeIndex
 

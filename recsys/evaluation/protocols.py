@@ -162,7 +162,7 @@ def run_held_out(setup: HeldOutSetup, protocol: str, *, weights: BlendWeights | 
     table, adapted = adapter_tables(setup.test_rec, test_cases, length=length, seed=seed,
                                     cache_dir=cache_dir, progress=rest)
     tuned = table.blend_ranking(tuned_weights)
-    subsets = {}
+    subsets: dict[str, np.ndarray] = {}
     if protocol == "simulated":
         subsets = {v: table.rows_where(variant=v) for v in VARIANTS}
     body = evaluate_table(table, weights=weights, k=k, protocol=protocol, tuned=tuned,

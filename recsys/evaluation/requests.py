@@ -11,14 +11,21 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
-SYSTEMS = ("random", "popularity", "llm", "cf", "blend")
+from recsys.profiles import VARIANTS, Variant  # noqa: F401  (simulated description variants; re-exported)
+
+#: The systems every protocol ranks with (display order): a random list, most popular first,
+#: relevance ``r`` only (the "LLM" stage), CF ``s`` only, and the blend.
+System = Literal["random", "popularity", "llm", "cf", "blend"]
+SYSTEMS: tuple[System, ...] = get_args(System)
 ALL_SYSTEMS = SYSTEMS + ("blend-tuned",)
-PROTOCOLS = ("redial", "simulated", "sampled20", "warmup")
+#: Evaluation protocols (``python -m recsys evaluate --protocol``; README, "Quality").
+EvalProtocol = Literal["redial", "simulated", "sampled20", "warmup"]
+PROTOCOLS: tuple[EvalProtocol, ...] = get_args(EvalProtocol)
 LIST_LENGTH = 50             #: items kept per ranked list (Recall@50, MRR within the top 50)
 DEFAULT_SEED = 0
 TUNE_METRIC = "ndcg@10"
-VARIANTS = ("language", "titles", "both")   #: simulated description variants
 
 #: ``progress(fraction_done, message)``
 ProgressFn = Callable[[float, str], None]
@@ -44,7 +51,7 @@ class EvalRequest:
     liked: tuple[int, ...] = ()
     candidates: tuple[int, ...] = ()
     group: str = ""
-    variant: str = ""
+    variant: str = ""   #: simulated: a :data:`Variant`; warm-up: the number of 👍 reactions
     reactions: tuple[int, ...] = ()
 
 
