@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from recsys.lexicon import GENRE_TERMS_EN, GENRE_TERMS_ZH
+from recsys.lexicon import DECADE_WORDS, GENRE_TERMS_EN, GENRE_TERMS_ZH
 from recsys.titles import normalize_title
 
 @dataclass(frozen=True)
@@ -254,9 +254,7 @@ def has_negation(text: str) -> bool:
 
 # ----------------------------------------------------------------------------- eras
 
-_DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
-                 "noughties": 2000, "aughts": 2000}
+_DECADE_WORDS = {**DECADE_WORDS, "noughties": 2000, "aughts": 2000}
 _ERA_CUE = re.compile(
     r"(?i)(?<![\w(])(?P<year>(?:19|20)\d{2})(?:'?s)?(?![\w)])"
     r"|(?<![\w])'?(?P<decade>\d0)'?s\b"

@@ -6,7 +6,7 @@ implement the same :class:`IntentParser` protocol and fall back to it.
 How the built-in parser reads a request:
 
 1. **Clean**: NFKC, control / zero-width characters removed, whitespace collapsed, cut to
-   :data:`MAX_REQUEST_CHARS` (with a warning).
+   :attr:`IntentConfig.max_request_chars` (with a warning).
 2. **Titles**: :class:`recsys.titles.TitleMatcher` finds referenced movies; their spans and
    any ``(YYYY)`` are masked so that "Scary Movie" or "Star Wars" do not read as genres.
 3. **Negation scope**: the text is cut into clauses at ``. ! ? ;`` and contrast words
@@ -25,8 +25,8 @@ How the built-in parser reads a request:
 5. **Zero-shot genres**: the encoder embeds the positive part of the request; its cosine
    to each genre description gives ``affinity_g = softmax_g(cos(q, d_g) / τ)``. When the
    request is English, names no title or person and the rules found no liked genre, genres
-   with ``cos(q, d_g) ≥`` :data:`ZERO_SHOT_MIN_COSINE` and within :data:`ZERO_SHOT_MARGIN` of
-   the best (at most two) are added as liked.
+   with ``cos(q, d_g) ≥`` :attr:`IntentConfig.zero_shot_min_cosine` and within
+   :attr:`IntentConfig.zero_shot_margin` of the best (at most two) are added as liked.
 6. **Query text**: what the encoder sees — the request with negated spans removed; for
    Chinese and other languages the English encoder cannot read, an English rendering of the
    intent.
@@ -40,7 +40,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -60,18 +60,49 @@ logger = logging.getLogger(__name__)
 TitleSource = Literal["text", "llm", "liked", "reaction"]
 #: What an :class:`Annotation` marks in the request text.
 AnnotationKind = Literal["genre", "title", "era", "keyword", "person", "negation"]
+#: The intent parser a user may pick: the built-in rules, the configured generative model, or
+#: the model when it is configured and healthy, else the rules (:func:`recsys.llm.select_parser`).
+ParserChoice = Literal["builtin", "llm", "auto"]
+PARSER_CHOICES: tuple[ParserChoice, ...] = get_args(ParserChoice)
 #: Which parser produced an :class:`Intent` (``"llm"`` also when it fell back to the rules
 #: inside the LLM parser: ``fallback_reason`` then says why).
 ParserKind = Literal["builtin", "llm"]
 #: The request's language: Chinese, English, or another language the encoder cannot read.
 Language = Literal["en", "zh", "xx"]
 
-MAX_REQUEST_CHARS = 2000
-ZERO_SHOT_MIN_COSINE = 0.30
-ZERO_SHOT_MARGIN = 0.03
-ZERO_SHOT_TEMPERATURE = 0.05
-RECENT_YEARS = 8
-CLASSIC_BEFORE = 1980
+
+
+@dataclass(frozen=True)
+class IntentConfig:
+    """The built-in parser's tunables (module docstring, steps 1, 4 and 5)."""
+
+    #: Requests are cut to this many characters (with a warning).
+    max_request_chars: int = 2000
+    #: Zero-shot genres: the least ``cos(q, d_g)`` for a genre to count as liked.
+    zero_shot_min_cosine: float = 0.30
+    #: Zero-shot genres: a liked genre is at most this far below the best genre's cosine.
+    zero_shot_margin: float = 0.03
+    #: τ of the genre affinity ``softmax_g(cos(q, d_g) / τ)``.
+    zero_shot_temperature: float = 0.05
+    #: "recent" / "new" means the last this many years of the catalogue.
+    recent_years: int = 8
+    #: "old" / "classic" means released before this year.
+    classic_before: int = 1980
+
+    def __post_init__(self) -> None:
+        if self.max_request_chars < 1:
+            raise ValueError("max_request_chars must be at least 1")
+        if not -1.0 <= self.zero_shot_min_cosine <= 1.0 or self.zero_shot_margin < 0:
+            raise ValueError("zero_shot_min_cosine must be a cosine in [-1, 1] and the margin ≥ 0")
+        if self.zero_shot_temperature <= 0:
+            raise ValueError("zero_shot_temperature must be above 0")
+        if self.recent_years < 1:
+            raise ValueError("recent_years must be at least 1")
+
+
+DEFAULT_CONFIG = IntentConfig()
+#: The default request length limit (read-only alias for the pages that quote it).
+MAX_REQUEST_CHARS = DEFAULT_CONFIG.max_request_chars
 
 
 class InvalidRequestError(ValueError):
@@ -219,7 +250,7 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 
 
-def clean_request(text: object, limit: int = MAX_REQUEST_CHARS) -> tuple[str, tuple[str, ...]]:
+def clean_request(text: object, limit: int = DEFAULT_CONFIG.max_request_chars) -> tuple[str, tuple[str, ...]]:
     """Normalise request text; return ``(clean_text, warnings)``.
 
     Format characters (category Cf: zero-width spaces and joiners, bidi marks and
@@ -294,8 +325,7 @@ _AND = re.compile(r"(?<![\w'])(?:and|&)(?![\w'])|和|还有", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _PAREN_YEAR = re.compile(r"\(\s*(?:18|19|20)\d{2}\s*\)")
 
-_DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+_DECADE_WORDS = lexicon.DECADE_WORDS
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 _ERA_DECADE = re.compile(
@@ -387,7 +417,8 @@ class GenreZeroShot:
     """Zero-shot genre affinity from embeddings: ``softmax_g(cos(q, d_g) / τ)``."""
 
     def __init__(self, genre_names: tuple[str, ...], genre_embeddings: np.ndarray,
-                 catalogue_genres: tuple[str, ...]) -> None:
+                 catalogue_genres: tuple[str, ...], config: IntentConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
         keep = [j for j, g in enumerate(genre_names) if g in catalogue_genres]
         self.genre_names = tuple(genre_names[j] for j in keep)
         self.prototypes = np.asarray(genre_embeddings)[keep]
@@ -401,7 +432,7 @@ class GenreZeroShot:
         if not self.genre_names:
             return ()
         cos = self.cosines(query)
-        z = np.exp((cos - cos.max()) / ZERO_SHOT_TEMPERATURE)
+        z = np.exp((cos - cos.max()) / self.config.zero_shot_temperature)
         p = z / z.sum()
         order = np.argsort(-p)
         return tuple((self.genre_names[j], round(float(p[j]), 4)) for j in order)
@@ -412,10 +443,11 @@ class GenreZeroShot:
             return []
         cos = self.cosines(query)
         best = float(cos.max())
-        if best < ZERO_SHOT_MIN_COSINE:
+        least, margin = self.config.zero_shot_min_cosine, self.config.zero_shot_margin
+        if best < least:
             return []
         return [self.genre_names[j] for j in np.argsort(-cos)
-                if cos[j] >= ZERO_SHOT_MIN_COSINE and cos[j] >= best - ZERO_SHOT_MARGIN][:2]
+                if cos[j] >= least and cos[j] >= best - margin][:2]
 
 
 class BuiltinIntentParser:
@@ -440,7 +472,8 @@ class BuiltinIntentParser:
                  zero_shot: GenreZeroShot | None = None, *,
                  people: PeopleIndex | None = None,
                  zh_titles: Mapping[str, tuple[int, str]] | None = None,
-                 keywords: Iterable[str] = ()) -> None:
+                 keywords: Iterable[str] = (), config: IntentConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
         self.genre_names = tuple(catalogue.genre_names)
         self._genres = set(catalogue.genre_names)
         self.matcher = matcher
@@ -468,7 +501,7 @@ class BuiltinIntentParser:
     def parse(self, text: str) -> Intent:
         """Parse a request (see the module docstring). Raises :class:`InvalidRequestError`
         only for empty / non-text input."""
-        text, warnings = clean_request(text)
+        text, warnings = clean_request(text, self.config.max_request_chars)
         mentions = self.matcher.find_mentions(text)
         mentions += self._zh_mentions(text, mentions)
         masked = _mask(text, [(m.start, m.end) for m in mentions]
@@ -670,10 +703,11 @@ class BuiltinIntentParser:
             else:
                 add(m, year, None, f"from {year}")
         for m in _ERA_RECENT.finditer(masked):
-            add(m, self.newest_year - RECENT_YEARS + 1, None,
-                f"recent ({self.newest_year - RECENT_YEARS + 1}–{self.newest_year})")
+            recent = self.newest_year - self.config.recent_years + 1
+            add(m, recent, None, f"recent ({recent}–{self.newest_year})")
         for m in _ERA_OLD.finditer(masked):
-            add(m, None, CLASSIC_BEFORE - 1, f"classic (before {CLASSIC_BEFORE})")
+            classic = self.config.classic_before
+            add(m, None, classic - 1, f"classic (before {classic})")
         for m in _ERA_YEAR.finditer(masked):
             year = int(m["year"])
             if 1900 <= year <= self.newest_year + 1:

@@ -81,7 +81,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, get_args
 
 from recsys import urls
 from recsys.progress import Progress, report
@@ -117,6 +117,7 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_HOPS = 5
 
 Source = Literal["auto", "wikidata", "tmdb"]
+SOURCES: tuple[Source, ...] = get_args(Source)
 
 
 class KnowledgeFetchError(RuntimeError):

@@ -58,7 +58,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -75,9 +75,11 @@ from recsys.grounding import (
     title_in_text,
 )
 from recsys.intent import (
+    PARSER_CHOICES,
     BuiltinIntentParser,
     Intent,
     IntentParser,
+    ParserChoice,
     ParserKind,
     TitleSource,
     TitleRef,
@@ -92,16 +94,43 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: The intent parser a user may pick: the built-in rules, the configured generative model, or
-#: the model when it is configured and healthy (else the rules).
-ParserChoice = Literal["builtin", "llm", "auto"]
-PARSER_CHOICES: tuple[ParserChoice, ...] = get_args(ParserChoice)
-DEFAULT_TIMEOUT = 20.0
-MAX_ANSWER_TOKENS = 400
-MAX_SIMILAR = 8
-TITLE_MIN_SCORE = 0.7
-HEALTH_TTL_SECONDS = 60.0
-_CACHE_SIZE = 512
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """The generative-model path's tunables (the endpoint itself is :class:`LLMSettings`)."""
+
+    #: Seconds one chat call may take in all (``RECSYS_LLM_TIMEOUT`` overrides it).
+    timeout: float = 20.0
+    #: Tokens the model may answer with (an intent answer needs ~150).
+    max_answer_tokens: int = 400
+    #: Titles the model may suggest as similar (in the prompt; more are dropped).
+    max_similar: int = 8
+    #: The least title-matcher score for a title the model wrote to count as a catalogue movie.
+    title_min_score: float = 0.7
+    #: Seconds a backend's health check is reused.
+    health_ttl_seconds: float = 60.0
+    #: Parsed answers kept per parser (by prompt).
+    cache_size: int = 512
+
+    def __post_init__(self) -> None:
+        if not 0 < self.timeout <= 600:
+            raise ValueError("timeout must be seconds in (0, 600]")
+        if self.max_answer_tokens < 1 or self.max_similar < 0 or self.cache_size < 0:
+            raise ValueError("max_answer_tokens must be ≥ 1, max_similar and cache_size ≥ 0")
+        if not 0.0 <= self.title_min_score <= 1.0:
+            raise ValueError("title_min_score is a match score in [0, 1]")
+        if self.health_ttl_seconds < 0:
+            raise ValueError("health_ttl_seconds must be ≥ 0")
+
+
+DEFAULT_CONFIG = LLMConfig()
+# Read-only aliases of the defaults (one source: LLMConfig).
+DEFAULT_TIMEOUT = DEFAULT_CONFIG.timeout
+MAX_ANSWER_TOKENS = DEFAULT_CONFIG.max_answer_tokens
+MAX_SIMILAR = DEFAULT_CONFIG.max_similar
+TITLE_MIN_SCORE = DEFAULT_CONFIG.title_min_score
+HEALTH_TTL_SECONDS = DEFAULT_CONFIG.health_ttl_seconds
+_CACHE_SIZE = DEFAULT_CONFIG.cache_size
 
 
 # ----------------------------------------------------------------------------- settings

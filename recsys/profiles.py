@@ -23,6 +23,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from recsys.catalogue import Catalogue
+from recsys.lexicon import META_TAGS
 
 #: What a synthetic description is written from (module docstring).
 Variant = Literal["language", "titles", "both"]
@@ -52,7 +53,7 @@ _AVOID = ["but no {g} please", "not into {g} though", "nothing {g}", "I don't li
 _TITLES = ["I loved {a} and {b}", "I really enjoyed {a} and {b}, what else would I like?",
            "Something like {a} or {b}", "My favourites are {a}, {b}", "I just watched {a} and loved it",
            "movies like {a} please", "{a} and {b} are two of my favorite movies"]
-_NOT_MOOD = ("in netflix queue", "imdb top 250", "bd-r", "dvd", "clv", "seen", "netflix")
+_NOT_MOOD = tuple(sorted(META_TAGS))   # matched as substrings ("seen it twice")
 
 
 def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
