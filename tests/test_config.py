@@ -168,3 +168,25 @@ def test_the_split_config_is_the_products_split():
     assert len(held_out) == round(100 * SplitConfig().heldout_fraction)
     again = split_user_ids(range(100), SplitConfig().heldout_fraction, SplitConfig().seed)
     assert (again[1] == held_out).all() and len(train) + len(held_out) == 100
+
+
+def test_the_llm_config_is_what_the_llm_parser_uses(tiny_catalogue, matcher):
+    from recsys.llm import LLMIntentParser, OpenAICompatibleBackend
+    from tests.chat_server import ChatServer, completion
+
+    answer = {"liked_genres": ["Animation"], "disliked_genres": [], "era": None, "keywords": [],
+              "titles": [], "similar_titles": ["Toy Story 2 (1999)", "Finding Nemo (2003)", "Up (2009)"]}
+    server = ChatServer()
+    server.reply = lambda body: (200, completion(answer))
+    try:
+        builtin = BuiltinIntentParser(tiny_catalogue, matcher)
+        backend = OpenAICompatibleBackend(server.url, "test-model", None, 5.0)
+        default = LLMIntentParser(backend, builtin).parse("animated films for kids")
+        assert len(default.similar_titles) == 3 <= LLMConfig().max_similar
+        one = LLMIntentParser(backend, builtin, config=LLMConfig(max_similar=1))
+        assert "up to 1 real" in one.messages("animated films for kids")[0]["content"]
+        intent = one.parse("animated films for kids")
+        assert [t.title for t in intent.similar_titles] == ["Toy Story 2 (1999)"]
+        assert any(c.reason == "more than 1 suggestions" for c in intent.dropped_claims)
+    finally:
+        server.close()
