@@ -65,6 +65,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from recsys import urls
 from recsys.grounding import (
     Claim,
+    ClaimKind,
     claim,
     era_supported,
     generic_keyword,
@@ -1095,13 +1096,13 @@ class LLMIntentParser:
         return YearRange(start, end, label)
 
 
-def scrub_answer(answer: IntentAnswer, secrets: Sequence[str]) -> tuple[IntentAnswer, list[str]]:
+def scrub_answer(answer: IntentAnswer, secrets: Sequence[str]) -> tuple[IntentAnswer, list[ClaimKind]]:
     """``answer`` without any string that holds a secret or looks like a credential
     (:func:`recsys.grounding.looks_secret`), and the kinds of what was removed."""
-    hidden: list[str] = []
+    hidden: list[ClaimKind] = []
     fields: dict[str, Any] = {}
-    kinds = {"liked_genres": "liked_genre", "disliked_genres": "disliked_genre", "keywords": "keyword",
-             "titles": "title", "similar_titles": "similar_title"}
+    kinds: dict[str, ClaimKind] = {"liked_genres": "liked_genre", "disliked_genres": "disliked_genre",
+                                   "keywords": "keyword", "titles": "title", "similar_titles": "similar_title"}
     for name, kind in kinds.items():
         kept = []
         for value in getattr(answer, name):
