@@ -44,38 +44,47 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
 from recsys.cachefile import load_npz, save_npz
 from recsys.relevance import top_indices
-from recsys.profiles import describe
+from recsys.profiles import Variant, describe
 from recsys.progress import Progress, report, scaled
+
+if TYPE_CHECKING:
+    from recsys.catalogue import Catalogue
+    from recsys.cf import CFModel
+    from recsys.pipeline import Recommender
 
 logger = logging.getLogger(__name__)
 
 #: v2: item side from an ALS without the validation users; v3: λ chosen with the era-gated term.
 ADAPTER_RECIPE = "linear-text+cf/v3"
-LAMBDA_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
-ITEM_SIDES = ("content+cf", "content", "cf", "bias")
+#: the validation users' descriptions (one of each, for the choice of λ)
+VALIDATION_VARIANTS: tuple[Variant, ...] = ("language", "both")
+#: The item side ``z_i``: ``P e_i + Q y_i``, content only, ALS factors only, or the bias alone.
+ItemSide = Literal["content+cf", "content", "cf", "bias"]
+ITEM_SIDES: tuple[ItemSide, ...] = get_args(ItemSide)
 
 
 @dataclass(frozen=True)
 class AdapterConfig:
-    """Training settings."""
+    """Training settings (module docstring). Every field but ``lambda_grid`` is part of the
+    cached adapter's key; ``lambda_grid`` joins the key when it differs from the default."""
 
-    dim: int = 64
-    epochs: int = 15
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-5
-    descriptions_per_user: int = 10
+    dim: int = 64                    #: size of the taste space (rows of W)
+    epochs: int = 15                 #: passes over the training texts
+    batch_size: int = 128            #: texts per gradient step
+    learning_rate: float = 2e-3      #: Adam's step size
+    weight_decay: float = 1e-5       #: Adam's L2 penalty
+    descriptions_per_user: int = 10  #: synthetic descriptions written per training user
     like_threshold: float = 4.0      #: ratings ≥ this count as liked
-    min_liked: int = 4
+    min_liked: int = 4               #: training users need this many liked items
     validation_fraction: float = 0.15  #: of the training users, for loss, metric and λ
-    seed: int = 0
-    items: str = "content+cf"        #: item side: "content+cf" (P e_i + Q y_i), "content", "cf", "bias"
+    seed: int = 0                    #: seeds the split, the descriptions and the initial weights
+    items: ItemSide = "content+cf"   #: the item side (:data:`ItemSide`)
     hidden: int = 0                  #: 0: linear query map; > 0: W₂ relu(W₁ q) with this width
     request_repeats: int = 4         #: each real request counts as this many synthetic texts
     #: λ for language-only requests; ``None``: chosen on validation users' synthetic texts.
@@ -86,6 +95,25 @@ class AdapterConfig:
     #: λ (language only, naming a movie) when no real requests are available to train on: the
     #: synthetic-only adapter helps language-only requests and hurts the others (same bench).
     synthetic_weights: tuple[float, float] = (0.5, 0.0)
+    #: The λ values tried when ``weight`` is ``None`` (blend Recall@10 on validation users).
+    lambda_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+    def __post_init__(self) -> None:
+        if min(self.dim, self.epochs, self.batch_size, self.descriptions_per_user, self.min_liked) < 1:
+            raise ValueError("dim, epochs, batch_size, descriptions_per_user and min_liked must be ≥ 1")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError("validation_fraction must be between 0 and 1")
+        if self.items not in ITEM_SIDES:
+            raise ValueError(f"items must be one of {', '.join(ITEM_SIDES)} (got {self.items!r})")
+        if not self.lambda_grid or any(lam < 0 for lam in self.lambda_grid):
+            raise ValueError("lambda_grid needs at least one λ ≥ 0")
+
+    def key_fields(self) -> dict[str, Any]:
+        """The fields that identify a trained adapter (the cache key; see the class docstring)."""
+        fields = asdict(self)
+        if self.lambda_grid == AdapterConfig.__dataclass_fields__["lambda_grid"].default:
+            del fields["lambda_grid"]    # the default grid keeps the keys of existing caches
+        return fields
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,14 +148,14 @@ class Adapter:
         return (weight * float(r0.std()) * (a - a.mean()) / spread).astype(np.float32)
 
 
-def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig,
+def adapter_key(recommender: Recommender, users: np.ndarray, config: AdapterConfig,
                 requests: Sequence[tuple[str, Sequence[int]]] = ()) -> str:
     """Cache key: item index, CF factors, knowledge, training users, real requests, config
     and recipe."""
     cf = recommender.cf
     digest = hashlib.sha1()
     knowledge = getattr(recommender, "knowledge", None)
-    digest.update(json.dumps([recommender.index.key, asdict(config), ADAPTER_RECIPE,
+    digest.update(json.dumps([recommender.index.key, config.key_fields(), ADAPTER_RECIPE,
                               knowledge.knowledge.fingerprint if knowledge else "",
                               [[t, [int(i) for i in items]] for t, items in requests]]).encode())
     digest.update(np.ascontiguousarray(cf.item_factors).tobytes())
@@ -135,7 +163,7 @@ def adapter_key(recommender: Any, users: np.ndarray, config: AdapterConfig,
     return digest.hexdigest()[:20]
 
 
-def adapter_path(cache_dir: Path, recommender: Any, users: np.ndarray,
+def adapter_path(cache_dir: Path, recommender: Recommender, users: np.ndarray,
                  config: AdapterConfig = AdapterConfig(),
                  requests: Sequence[tuple[str, Sequence[int]]] = ()) -> Path:
     """Where the adapter for this recommender, user set, real requests and config is cached."""
@@ -187,13 +215,13 @@ def save_adapter(adapter: Adapter, path: Path) -> None:
     """Write atomically next to the other caches (a failed write is logged, not raised)."""
     extra: dict[str, Any] = {} if adapter.hidden_map is None else {"hidden_map": adapter.hidden_map}
     if adapter.weight_named is not None:
-        extra["weight_named"] = np.float32(adapter.weight_named)
+        extra["weight_named"] = np.array(adapter.weight_named, dtype=np.float32)
     save_npz(path, query_map=adapter.query_map, item_matrix=adapter.item_matrix,
-             item_bias=adapter.item_bias, weight=np.float32(adapter.weight),
+             item_bias=adapter.item_bias, weight=np.array(adapter.weight, dtype=np.float32),
              report=np.array(json.dumps(adapter.report)), **extra)
 
 
-def _votes(recommender: Any) -> np.ndarray | None:
+def _votes(recommender: Recommender) -> np.ndarray | None:
     knowledge = getattr(recommender, "knowledge", None)
     return knowledge.knowledge.votes if knowledge is not None else None
 
@@ -203,7 +231,7 @@ def _votes(recommender: Any) -> np.ndarray | None:
 TRAIN_REQUESTS_ENV = "RECSYS_TRAIN_REQUESTS"
 
 
-def training_requests(catalogue: Any, path: str | os.PathLike[str] | None = None
+def training_requests(catalogue: Catalogue, path: str | os.PathLike[str] | None = None
                       ) -> list[tuple[str, list[int]]]:
     """Real requests to train on: ``(text, liked item indices)`` from ``path`` (default
     ``$RECSYS_TRAIN_REQUESTS``); ``[]`` when none is configured. Lines that are not a request
@@ -243,7 +271,7 @@ def training_requests(catalogue: Any, path: str | os.PathLike[str] | None = None
     return out
 
 
-def liked_items(recommender: Any, users: np.ndarray, threshold: float) -> dict[int, list[int]]:
+def liked_items(recommender: Recommender, users: np.ndarray, threshold: float) -> dict[int, list[int]]:
     """Per user (among ``users``): catalogue indices of liked items, oldest first."""
     ratings = recommender.catalogue.ratings
     ratings = ratings[ratings["user_id"].isin(users) & (ratings["rating"] >= threshold)]
@@ -255,7 +283,7 @@ def liked_items(recommender: Any, users: np.ndarray, threshold: float) -> dict[i
     return out
 
 
-def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = AdapterConfig(), *,
+def train_adapter(recommender: Recommender, users: np.ndarray, config: AdapterConfig = AdapterConfig(), *,
                   requests: Sequence[tuple[str, Sequence[int]]] = (),
                   progress: Progress | None = None) -> Adapter:
     """Train the adapter on ``users`` (module docstring); reports validation loss and metric.
@@ -297,21 +325,21 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
         for _ in range(config.descriptions_per_user):
             size = int(rng.integers(3, min(len(items), 15) + 1))
             subset = [items[int(j)] for j in rng.choice(len(items), size=size, replace=False)]
-            variant = "language" if rng.random() < 0.8 else "both"
+            variant: Variant = "language" if rng.random() < 0.8 else "both"
             texts.append(describe(catalogue, subset, rng, variant, people))
             targets.append(items)
     val_texts, val_history, val_future = [], [], []
     for user in val_users:
         items = liked[int(user)]
         half = len(items) // 2
-        for variant in ("language", "both"):
-            val_texts.append(describe(catalogue, items[:half], rng, variant, people))
+        for val_variant in VALIDATION_VARIANTS:
+            val_texts.append(describe(catalogue, items[:half], rng, val_variant, people))
             val_history.append(items[:half])
             val_future.append(items[half:])
 
     real_texts: list[str] = []
-    for text, items in requests:
-        items = [int(i) for i in items]
+    for text, request_items in requests:
+        items = [int(i) for i in request_items]
         if not items:
             continue
         try:
@@ -390,7 +418,7 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
     if config.weight is None:
         report(progress, 0.92, "Choosing λ on validation users")
         weight, metrics = _choose_weight(recommender, adapter, cf, fit_users, val_texts, val_history,
-                                         val_future)
+                                         val_future, config.lambda_grid)
     else:
         weight, metrics = config.weight, {}
     seconds = time.perf_counter() - started
@@ -408,8 +436,9 @@ def train_adapter(recommender: Any, users: np.ndarray, config: AdapterConfig = A
                    config.weight_named)
 
 
-def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.ndarray, texts: list[str],
-                   history: list[list[int]], future: list[list[int]]) -> tuple[float, dict[str, float]]:
+def _choose_weight(recommender: Recommender, adapter: Adapter, cf: CFModel, fit_users: np.ndarray, texts: list[str],
+                   history: list[list[int]], future: list[list[int]], grid: Sequence[float]
+                   ) -> tuple[float, dict[str, float]]:
     """λ for the *blend's* Recall@10 on the validation users' synthetic descriptions
     (one-standard-error rule: the smallest λ within one SE of the best).
 
@@ -436,10 +465,10 @@ def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.nd
         baseline_prior(catalogue, n_ratings=counts, mean_rating=means,
                        votes=_votes(recommender), votes_weight=recommender.config.prior_votes_weight),
         recommender.matcher, config=recommender.config, knowledge=recommender.knowledge)
-    recall: dict[float, list[float]] = {lam: [] for lam in LAMBDA_GRID}
+    recall: dict[float, list[float]] = {lam: [] for lam in grid}
     for text, seen, targets in zip(texts, history, future):
         wanted = set(targets)
-        for lam in LAMBDA_GRID:
+        for lam in grid:
             validation_rec.adapter = replace(adapter, weight=lam)
             result = validation_rec.recommend(text, explain=False)
             final = result.blend.final.copy()
@@ -451,7 +480,7 @@ def _choose_weight(recommender: Any, adapter: Adapter, cf: Any, fit_users: np.nd
     # One-standard-error rule: the smallest λ within one SE of the best. Synthetic
     # descriptions are in-distribution for the adapter, so validation over-trusts it.
     standard_error = float(np.std(recall[best], ddof=1) / np.sqrt(len(recall[best])))
-    chosen = min(lam for lam in LAMBDA_GRID if means_by_lambda[lam] >= means_by_lambda[best] - standard_error)
+    chosen = min(lam for lam in grid if means_by_lambda[lam] >= means_by_lambda[best] - standard_error)
     metrics = {f"lambda={lam:g}": round(v, 4) for lam, v in means_by_lambda.items()}
     metrics["best_lambda"] = best
     metrics["standard_error"] = round(standard_error, 4)

@@ -46,7 +46,7 @@ def save_npz(path: Path, **arrays: np.ndarray) -> bool:
         tmp_name = str(path.parent / f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, allow_pickle=True, **arrays)  # numpy's default, named so no array binds to it
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)

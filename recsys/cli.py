@@ -25,14 +25,30 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recsys.adapter import AdapterConfig
-from recsys.intent import InvalidRequestError
+from recsys.data import DEFAULT_DATASET
+from recsys.evaluation.requests import DEFAULTS as EVALUATION, LIST_LENGTH, PROTOCOLS
+from recsys.intent import PARSER_CHOICES, InvalidRequestError
+from recsys.knowledge_fetch import SOURCES
+from recsys.pipeline import DEFAULT_K, MAX_K
+from recsys.rerank import DEFAULT_CONFIG as RERANK
+
+if TYPE_CHECKING:   # the model's modules import torch: the CLI imports them only when needed
+    from recsys.blend import BlendWeights
+    from recsys.evaluation.heldout import HeldOutSetup
+    from recsys.evaluation.requests import EvalRequest
+    from recsys.intent import Intent
+    from recsys.intent import ParserChoice
+    from recsys.llm import ChatBackend, ParserSelection
+    from recsys.pipeline import Recommendation, Recommender
+    from recsys.progress import Progress
 
 logger = logging.getLogger("recsys")
 
-#: The default adapter recipe (the CLI's defaults come from it).
+# Every default below comes from a config class (AdapterConfig, EvaluationConfig, RerankConfig)
+# or the pipeline's constants: the CLI repeats no number.
 AdapterDefaults = AdapterConfig()
 
 EXIT_USAGE = 2
@@ -56,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="MovieLens or catalogue folder (default: $RECSYS_DATA_DIR, the cache, "
                              "or a download)")
     parser.add_argument("--cache-dir", help="cache folder (default: $RECSYS_CACHE_DIR or ~/.cache/recsys)")
-    parser.add_argument("--dataset", default="ml-latest-small",
+    parser.add_argument("--dataset", default=DEFAULT_DATASET,
                         help="MovieLens dataset to download when no folder is given")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -65,31 +81,38 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("text", nargs="?", help="what the new user would like to watch")
     rec.add_argument("--batch", metavar="IN.jsonl",
                      help='JSON lines {"id": ..., "request": ...}; one output line each')
-    rec.add_argument("--k", type=int, default=10, help="length of the list (1-100, default 10)")
+    rec.add_argument("--k", type=int, default=DEFAULT_K,
+                     help=f"length of the list (1-{MAX_K}, default {DEFAULT_K})")
     _add_weight_args(rec)
     rec.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_parser_arg(rec)
     rec.add_argument("--rerank", action="store_true",
-                     help="let the generative LLM re-order the top 20 within a 15 s budget "
+                     help=f"let the generative LLM re-order the top {RERANK.top} within a "
+                          f"{RERANK.budget_seconds:g} s budget "
                           '(the blend order stays on any failure; JSON: "rerank")')
 
     ev = sub.add_parser("evaluate", help="measure quality: ReDial requests, simulated new users, "
                                          "sampled candidates")
-    ev.add_argument("--protocol", choices=["redial", "simulated", "sampled20", "warmup"], default="redial",
+    ev.add_argument("--protocol", choices=PROTOCOLS, default="redial",
                     help="redial: real typed requests, text only in, named movies excluded; "
                          "simulated: held-out MovieLens users described in words / titles / both; "
                          "sampled20: 1 true next item + 19 random (Hou et al., ECIR 2024); "
                          "warmup: simulated users after 0-10 👍 reactions")
     ev.add_argument("--requests", metavar="FILE",
                     help="requests file for redial (default: ../shared/data/redial/redial_dev.jsonl)")
-    ev.add_argument("--k", type=int, default=10, help="cut-off for Recall/NDCG/HR (default 10)")
+    ev.add_argument("--k", type=int, default=EVALUATION.k,
+                    help=f"cut-off for Recall/NDCG/HR (1-{LIST_LENGTH}, default {EVALUATION.k})")
     ev.add_argument("--limit", type=int, help="redial: evaluate only the first N requests")
     ev.add_argument("--users", type=int,
                     help="simulated/sampled20: evaluate a seeded sample of N held-out users")
-    ev.add_argument("--seed", type=int, default=0, help="seed of splits, samples and bootstrap (0)")
-    ev.add_argument("--holdout", type=float, default=0.2, help="share of users held out (0.2)")
-    ev.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (1000)")
-    ev.add_argument("--tune-metric", default="ndcg@10", help="metric blend-tuned optimises (ndcg@10)")
+    ev.add_argument("--seed", type=int, default=EVALUATION.seed,
+                    help=f"seed of splits, samples and bootstrap ({EVALUATION.seed})")
+    ev.add_argument("--holdout", type=float, default=EVALUATION.holdout,
+                    help=f"share of users held out ({EVALUATION.holdout:g})")
+    ev.add_argument("--resamples", type=int, default=EVALUATION.resamples,
+                    help=f"bootstrap resamples ({EVALUATION.resamples})")
+    ev.add_argument("--tune-metric", default=EVALUATION.tune_metric,
+                    help=f"metric blend-tuned optimises ({EVALUATION.tune_metric})")
     _add_weight_args(ev)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--out", metavar="FILE.json", help="also write the JSON result to FILE.json")
@@ -102,9 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="requests file for redial (default: ../shared/data/redial/redial_dev.jsonl)")
     sw.add_argument("--limit", type=int, help="redial: only the first N requests")
     sw.add_argument("--users", type=int, help="simulated: a seeded sample of N held-out users")
-    sw.add_argument("--seed", type=int, default=0, help="seed of the user split (0)")
-    sw.add_argument("--step", type=float, default=0.1, help="grid step; 0.1 gives 66 points")
-    sw.add_argument("--metric", default="ndcg@10", help="metric for the printed best point (ndcg@10)")
+    sw.add_argument("--seed", type=int, default=EVALUATION.seed, help=f"seed of the user split ({EVALUATION.seed})")
+    sw.add_argument("--step", type=float, default=EVALUATION.sweep_step,
+                    help=f"grid step (default {EVALUATION.sweep_step:g}; 0.1 gives 66 points)")
+    sw.add_argument("--metric", default=EVALUATION.tune_metric,
+                    help=f"metric for the printed best point ({EVALUATION.tune_metric})")
     sw.add_argument("--out", metavar="FILE.csv",
                     help="CSV path (default: assets/results/sweep-<protocol>.csv)")
     _add_parser_arg(sw)
@@ -115,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     fk = sub.add_parser("fetch-knowledge",
                         help="download movie knowledge (people, plots, Chinese titles): Wikidata + "
                              "Wikipedia, or TMDB with TMDB_API_KEY; resumable")
-    fk.add_argument("--source", choices=["auto", "wikidata", "tmdb"], default="auto",
+    fk.add_argument("--source", choices=SOURCES, default="auto",
                     help="auto = TMDB when TMDB_API_KEY is set, else Wikidata + Wikipedia")
     fk.add_argument("--limit", type=int, default=None, help="only the first N movies (for a try)")
 
@@ -140,12 +165,12 @@ def _add_weight_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_parser_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--parser", choices=["builtin", "llm", "auto"], default="auto",
+    parser.add_argument("--parser", choices=PARSER_CHOICES, default="auto",
                         help="intent parser: built-in rules, a generative LLM (RECSYS_LLM_*), or "
                              "auto = the LLM when configured and healthy (default)")
 
 
-def _select_parser(recommender: Any, choice: str) -> Any:
+def _select_parser(recommender: Recommender, choice: ParserChoice) -> ParserSelection:
     from recsys.llm import LLMUnavailableError, select_parser
 
     try:
@@ -210,7 +235,7 @@ def _reader_went_away() -> int:
 
 # ---------------------------------------------------------------------------- commands
 
-def _load(args: argparse.Namespace, *, rebuild: bool = False, show_progress: bool = True) -> Any:
+def _load(args: argparse.Namespace, *, rebuild: bool = False, show_progress: bool = True) -> Recommender:
     from recsys.data import DataError
     from recsys.embed import EncoderUnavailableError
     from recsys.pipeline import Recommender
@@ -247,7 +272,7 @@ def _fetch_knowledge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _weights(args: argparse.Namespace, default: Any) -> Any:
+def _weights(args: argparse.Namespace, default: BlendWeights) -> BlendWeights:
     from recsys.blend import BlendWeights
 
     values = (args.alpha, args.beta, args.gamma)
@@ -264,8 +289,8 @@ def _recommend(args: argparse.Namespace) -> int:
     if (args.text is None) == (args.batch is None):
         raise CLIError('give either a request text or --batch FILE, e.g. '
                        'python -m recsys recommend "90s sci-fi, no horror"')
-    if not 1 <= args.k <= 100:
-        raise CLIError(f"--k must be between 1 and 100 (got {args.k})")
+    if not 1 <= args.k <= MAX_K:
+        raise CLIError(f"--k must be between 1 and {MAX_K} (got {args.k})")
     # Everything that can be checked without the model is checked before its slow import.
     from recsys.pipeline import PipelineConfig
 
@@ -314,7 +339,7 @@ def _recommend(args: argparse.Namespace) -> int:
     return EXIT_DATA if failures else 0
 
 
-def _reranker() -> Any:
+def _reranker() -> ChatBackend | str:
     """The backend for ``--rerank``, or the reason there is none (a string)."""
     from recsys.llm import LLMSettings, shared_backend
 
@@ -324,7 +349,8 @@ def _reranker() -> Any:
     return shared_backend(settings)
 
 
-def _rerank_result(rerank: Any, result: Any) -> tuple[Any, dict[str, Any]]:
+def _rerank_result(rerank: ChatBackend | str | None, result: Recommendation
+                   ) -> tuple[Recommendation, dict[str, Any]]:
     """``result`` with its top re-ordered by the LLM, and ``{"rerank": …}`` (empty without
     ``--rerank``); the blend order stays on any failure."""
     import dataclasses
@@ -341,7 +367,7 @@ def _rerank_result(rerank: Any, result: Any) -> tuple[Any, dict[str, Any]]:
     return result, {"rerank": outcome.to_dict()}
 
 
-def _run_one(recommender: Any, text: str, weights: Any, k: int) -> Any:
+def _run_one(recommender: Recommender, text: str, weights: BlendWeights, k: int) -> Recommendation:
     try:
         return recommender.recommend(text, weights, k)
     except InvalidRequestError as exc:
@@ -392,7 +418,7 @@ class _BadLine:
     message: str
 
 
-def _read_batch(path: str) -> Iterator[tuple[int, Any, Any]]:
+def _read_batch(path: str) -> Iterator[tuple[int, Any, object]]:
     """``(line number, id, request text or _BadLine)`` for every non-blank line of ``path``.
 
     A UTF-8 byte-order mark is skipped. A line that is not UTF-8, not JSON or not an object
@@ -405,7 +431,7 @@ def _read_batch(path: str) -> Iterator[tuple[int, Any, Any]]:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    rows: list[tuple[int, Any, Any]] = []
+    rows: list[tuple[int, Any, object]] = []   # (line, JSON id, request or _BadLine)
     for line_no, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8")
@@ -435,7 +461,7 @@ DEFAULT_REQUESTS = ROOT.parent / "shared" / "data" / "redial" / "redial_dev.json
 RESULTS_DIR = ROOT / "assets" / "results"
 
 
-def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[Any]]:
+def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[EvalRequest]]:
     from recsys.evaluation.requests import load_requests
 
     path = Path(args.requests) if args.requests else DEFAULT_REQUESTS
@@ -453,15 +479,15 @@ def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[Any]]:
 
 
 def _check_eval_args(args: argparse.Namespace) -> None:
-    if getattr(args, "k", 10) is not None and not 1 <= args.k <= 50:
-        raise CLIError(f"--k must be between 1 and 50 (got {args.k})")
+    if getattr(args, "k", EVALUATION.k) is not None and not 1 <= args.k <= LIST_LENGTH:
+        raise CLIError(f"--k must be between 1 and {LIST_LENGTH} (got {args.k})")
     if getattr(args, "requests", None) and args.protocol != "redial":
         raise CLIError("--requests applies to --protocol redial only")
     if getattr(args, "users", None) is not None and args.users < 1:
         raise CLIError("--users must be at least 1")
-    if getattr(args, "holdout", 0.2) is not None and not 0 < getattr(args, "holdout", 0.2) < 1:
+    if getattr(args, "holdout", EVALUATION.holdout) is not None and not 0 < getattr(args, "holdout", EVALUATION.holdout) < 1:
         raise CLIError("--holdout must be between 0 and 1")
-    if getattr(args, "resamples", 1000) < 100:
+    if getattr(args, "resamples", EVALUATION.resamples) < 100:
         raise CLIError("--resamples must be at least 100")
 
 
@@ -471,7 +497,8 @@ def _cache_dir(args: argparse.Namespace) -> Path:
     return Path(args.cache_dir) if args.cache_dir else default_cache_dir()
 
 
-def _held_out(args: argparse.Namespace, recommender: Any, progress: Any) -> Any:
+def _held_out(args: argparse.Namespace, recommender: Recommender, progress: Progress | None
+              ) -> HeldOutSetup:
     from recsys.evaluation.heldout import HOLDOUT, held_out_setup
     from recsys.data import DataError, load_dataset
 
@@ -575,7 +602,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from recsys.evaluation.tuning import SWEEP_COLUMNS, sweep_rows, weight_grid
     from recsys.progress import tqdm_progress
 
-    args.k = 10
+    args.k = EVALUATION.k
     _check_eval_args(args)
     try:
         weight_grid(args.step)
@@ -810,7 +837,7 @@ def _warn(warnings: Sequence[str]) -> None:
 
 # ---------------------------------------------------------------------------- output
 
-def format_table(result: Any) -> str:
+def format_table(result: Recommendation) -> str:
     """A readable summary of the intent and the final list."""
     intent = result.intent
     alpha, beta, gamma = result.weights.as_tuple()
@@ -833,7 +860,7 @@ def format_table(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _intent_summary(intent: Any) -> str:
+def _intent_summary(intent: Intent) -> str:
     parts = []
     if intent.liked_genres:
         parts.append("likes " + ", ".join(intent.liked_genres))

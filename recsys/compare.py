@@ -42,9 +42,7 @@ import pandas as pd
 
 from recsys.blend import normalise_weights
 from recsys.evaluation.metrics import disliked_shown, novelty, popularity, violations
-
-#: Systems in display order.
-SYSTEMS = ("random", "popularity", "llm", "cf", "blend")
+from recsys.evaluation.requests import SYSTEMS  # noqa: F401  (systems in display order; re-exported)
 
 SYSTEM_LABELS = {
     "random": "Random",
@@ -424,7 +422,7 @@ def tidy_sweep(frame: pd.DataFrame, *, name: str = "sweep") -> pd.DataFrame:
     if not metrics:
         raise ValueError(f"{name} has no metric columns besides alpha, beta, gamma")
     frame = frame.dropna(subset=list(SWEEP_WEIGHTS)).copy()
-    normalised = []
+    normalised: list[tuple[float, float, float] | None] = []
     for row in frame[list(SWEEP_WEIGHTS)].itertuples(index=False):
         try:   # the pipeline's rule (recsys.blend.normalise_weights); unusable rows are dropped
             normalised.append(normalise_weights(tuple(float(v) for v in row)))

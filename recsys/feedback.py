@@ -23,7 +23,7 @@ each decade the era spans), otherwise the zero-shot genre affinity.
 
 **Auto weights** (optional): with ``n`` liked items, CF's weight grows with the evidence::
 
-    β(n) = β₀ + (β_max − β₀)·(1 − e^{−n/τ}),   β_max = 0.75, τ = 3
+    β(n) = β₀ + (β_max − β₀)·(1 − e^{−n/τ}),   β_max = 0.75, τ = 3 (:class:`FeedbackConfig`)
     α(n), γ(n) share 1 − β(n) in the proportion α₀ : γ₀
 
 Nothing here touches disk or shared model arrays; sessions are independent objects.
@@ -33,28 +33,56 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, get_args
 
 from recsys.blend import BlendWeights
-from recsys.intent import Intent, TitleRef
+from recsys.intent import Intent, IntentParser, TitleRef
 from recsys.pipeline import DEFAULT_K, Recommendation, Recommender
 
-REACTIONS = ("like", "dislike", "seen")
-AUTO_BETA_MAX = 0.75
-AUTO_TAU = 3.0
-LIST_WEIGHT = 1.0
-INTENT_WEIGHT = 2.0
+#: What a user can do with a listed movie: 👍, 👎, or "seen it" (module docstring).
+Reaction = Literal["like", "dislike", "seen"]
+REACTIONS: tuple[Reaction, ...] = get_args(Reaction)
 
 
-def auto_weights(base: BlendWeights, n_liked: int) -> BlendWeights:
+@dataclass(frozen=True)
+class FeedbackConfig:
+    """The live session's tunables (module docstring)."""
+
+    #: β_max: the CF weight the auto weights approach as 👍 accumulate.
+    auto_beta_max: float = 0.75
+    #: τ: after τ 👍 the auto weights have gone 1 − 1/e of the way from β₀ to β_max.
+    auto_tau: float = 3.0
+    #: Interest distribution: the weight of the shown list's genres and decades.
+    list_weight: float = 1.0
+    #: Interest distribution: the weight of the request's liked genres (or zero-shot affinity)
+    #: and era.
+    intent_weight: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.auto_beta_max <= 1.0:
+            raise ValueError("auto_beta_max is a share of the blend: between 0 and 1")
+        if self.auto_tau <= 0:
+            raise ValueError("auto_tau must be above 0")
+        if self.list_weight < 0 or self.intent_weight < 0:
+            raise ValueError("the interest weights must be ≥ 0")
+
+
+DEFAULT_CONFIG = FeedbackConfig()
+#: Read-only aliases of the defaults, for the pages that quote the schedule.
+AUTO_BETA_MAX = DEFAULT_CONFIG.auto_beta_max
+AUTO_TAU = DEFAULT_CONFIG.auto_tau
+
+
+def auto_weights(base: BlendWeights, n_liked: int, config: FeedbackConfig = DEFAULT_CONFIG) -> BlendWeights:
     """The auto-weight schedule (module docstring) after ``n_liked`` 👍."""
     alpha0, beta0, gamma0 = base.as_tuple()
     total = alpha0 + beta0 + gamma0
     alpha0, beta0, gamma0 = alpha0 / total, beta0 / total, gamma0 / total
-    beta = beta0 + max(AUTO_BETA_MAX - beta0, 0.0) * (1 - math.exp(-n_liked / AUTO_TAU))
+    beta_max = config.auto_beta_max
+    beta = beta0 + max(beta_max - beta0, 0.0) * (1 - math.exp(-n_liked / config.auto_tau))
     rest = 1.0 - beta
     share = alpha0 + gamma0
     if share <= 0:
@@ -67,7 +95,7 @@ class Step:
     """One reaction and what it changed in the shown list."""
 
     number: int
-    kind: str
+    kind: Reaction
     movie_id: int
     label: str
     entered: tuple[str, ...]
@@ -99,7 +127,7 @@ class LiveSession:
     weights: BlendWeights = field(default_factory=BlendWeights)
     k: int = DEFAULT_K
     auto: bool = False
-    parser: Any = None
+    parser: IntentParser | None = None   #: the parser for ``text`` (None: the recommender's)
     intent: Intent | None = None          #: already parsed ``text`` (skips parsing)
     liked_picks: tuple[int, ...] = ()     #: movies picked as loved before the first list
     disliked_picks: tuple[int, ...] = ()  #: movies picked as disliked before the first list
@@ -107,6 +135,7 @@ class LiveSession:
     intent_ms: float | None = None        #: how long parsing ``intent`` took (booked to the first list)
     reactions: dict[int, str] = field(default_factory=dict)
     history: list[Step] = field(default_factory=list)
+    config: FeedbackConfig = DEFAULT_CONFIG   #: auto-weight schedule and interest weights
 
     def __post_init__(self) -> None:
         if self.intent is None:
@@ -135,9 +164,9 @@ class LiveSession:
     @property
     def effective_weights(self) -> BlendWeights:
         """The weights in use (the schedule's when ``auto`` is on)."""
-        return auto_weights(self.weights, len(self.liked)) if self.auto else self.weights
+        return auto_weights(self.weights, len(self.liked), self.config) if self.auto else self.weights
 
-    def react(self, movie_id: int, kind: str) -> Recommendation:
+    def react(self, movie_id: int, kind: Reaction) -> Recommendation:
         """Record 👍 / 👎 / seen for a movie and return the updated list."""
         if kind not in REACTIONS:
             raise ValueError(f"A reaction is one of {', '.join(REACTIONS)} (got {kind!r}).")
@@ -186,25 +215,25 @@ class LiveSession:
         intent = self.current_intent()
         shown = [item.index for item in self.result.items]
 
-        genre_scores: Counter[str] = Counter()
-        _add_shares(genre_scores, (cat.genres[i] for i in shown), LIST_WEIGHT / max(len(shown), 1))
+        genre_scores: defaultdict[str, float] = defaultdict(float)
+        _add_shares(genre_scores, (cat.genres[i] for i in shown), self.config.list_weight / max(len(shown), 1))
         if intent.liked_genres:
             for g in intent.liked_genres:
-                genre_scores[g] += INTENT_WEIGHT / len(intent.liked_genres)
+                genre_scores[g] += self.config.intent_weight / len(intent.liked_genres)
         else:
             for g, p in intent.genre_affinity:
-                genre_scores[g] += INTENT_WEIGHT * p
+                genre_scores[g] += self.config.intent_weight * p
         _add_shares(genre_scores, (cat.genres[cat.index_of[m]] for m in self.liked), 1.0)
         _add_shares(genre_scores, (cat.genres[cat.index_of[m]] for m in self.disliked), -1.0)
         for g in intent.disliked_genres:
             genre_scores[g] = 0.0
 
-        decade_scores: Counter[str] = Counter()
+        decade_scores: defaultdict[str, float] = defaultdict(float)
         _add_shares(decade_scores, ((_decade(int(cat.years[i])),) for i in shown if cat.years[i]),
-                    LIST_WEIGHT / max(len(shown), 1))
+                    self.config.list_weight / max(len(shown), 1))
         era_decades = _era_decades(intent, self.recommender.builtin_parser.newest_year)
         for d in era_decades:
-            decade_scores[d] += INTENT_WEIGHT / len(era_decades)
+            decade_scores[d] += self.config.intent_weight / len(era_decades)
         for movie_id, sign in [(m, 1.0) for m in self.liked] + [(m, -1.0) for m in self.disliked]:
             year = int(cat.years[cat.index_of[movie_id]])
             if year:
@@ -228,8 +257,8 @@ class LiveSession:
     # --------------------------------------------------------------------- internals
     def _genre_feedback(self) -> tuple[tuple[str, float], ...]:
         cat = self.recommender.catalogue
-        likes: Counter[str] = Counter()
-        dislikes: Counter[str] = Counter()
+        likes: defaultdict[str, float] = defaultdict(float)
+        dislikes: defaultdict[str, float] = defaultdict(float)
         _add_shares(likes, (cat.genres[cat.index_of[m]] for m in self.liked), 1.0)
         _add_shares(dislikes, (cat.genres[cat.index_of[m]] for m in self.disliked), 1.0)
         genres = sorted(set(likes) | set(dislikes))
@@ -242,7 +271,7 @@ class LiveSession:
                                           seen=self.seen, use_adapter=self.use_adapter, intent_ms=intent_ms)
 
 
-def _add_shares(scores: Counter[str], groups: Iterable[tuple[str, ...]], weight: float) -> None:
+def _add_shares(scores: defaultdict[str, float], groups: Iterable[tuple[str, ...]], weight: float) -> None:
     for group in groups:
         for key in group:
             scores[key] += weight / len(group)
@@ -261,7 +290,7 @@ def _era_decades(intent: Intent, newest: int) -> list[str]:
     return [_decade(y) for y in range(start // 10 * 10, end + 1, 10)]
 
 
-def _normalise(scores: Counter[str]) -> tuple[tuple[str, float], ...]:
+def _normalise(scores: dict[str, float]) -> tuple[tuple[str, float], ...]:
     positive = {k: max(v, 0.0) for k, v in scores.items()}
     total = sum(positive.values())
     if total <= 0:

@@ -30,10 +30,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from recsys.lexicon import GENRE_TERMS_EN, GENRE_TERMS_ZH
+from recsys.lexicon import DECADE_WORDS, GENRE_TERMS_EN, GENRE_TERMS_ZH, MATCH_STOPWORDS
 from recsys.titles import normalize_title
+
+#: What a model claimed (one per field of its answer).
+ClaimKind = Literal["liked_genre", "disliked_genre", "era", "keyword", "title", "similar_title"]
+#: How a claim was used: a named title, a suggestion, the era, a liked / inferred / disliked
+#: genre, a keyword.
+ClaimUse = Literal["named", "suggestion", "era", "liked", "inferred", "disliked", "keyword"]
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -45,10 +52,10 @@ class Claim:
     80 characters, or ``"(hidden)"`` when it looked like a secret.
     """
 
-    kind: str
+    kind: ClaimKind
     value: str
     used: bool
-    use: str | None = None
+    use: ClaimUse | None = None
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,7 +64,7 @@ class Claim:
                 "reason": self.reason}
 
 
-def claim(kind: str, value: Any, used: bool, use: str | None = None, reason: str | None = None) -> Claim:
+def claim(kind: ClaimKind, value: object, used: bool, use: ClaimUse | None = None, reason: str | None = None) -> Claim:
     """A :class:`Claim` with ``value`` shortened for display."""
     text = " ".join(str(value).split())
     return Claim(kind, text[:77] + "…" if len(text) > 80 else text, used, use, reason)
@@ -89,8 +96,7 @@ def looks_secret(text: str, secrets: Iterable[str | None] = ()) -> bool:
 # ----------------------------------------------------------------------------- words
 
 _ARTICLES = {"the", "a", "an"}
-_STOP = {"the", "a", "an", "of", "and", "or", "in", "on", "with", "for", "to", "movie", "movies",
-         "film", "films", "about", "that", "is"}
+_STOP = MATCH_STOPWORDS
 
 
 def words(text: str) -> list[str]:
@@ -254,9 +260,7 @@ def has_negation(text: str) -> bool:
 
 # ----------------------------------------------------------------------------- eras
 
-_DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
-                 "noughties": 2000, "aughts": 2000}
+_DECADE_WORDS = {**DECADE_WORDS, "noughties": 2000, "aughts": 2000}
 _ERA_CUE = re.compile(
     r"(?i)(?<![\w(])(?P<year>(?:19|20)\d{2})(?:'?s)?(?![\w)])"
     r"|(?<![\w])'?(?P<decade>\d0)'?s\b"

@@ -6,7 +6,7 @@ implement the same :class:`IntentParser` protocol and fall back to it.
 How the built-in parser reads a request:
 
 1. **Clean**: NFKC, control / zero-width characters removed, whitespace collapsed, cut to
-   :data:`MAX_REQUEST_CHARS` (with a warning).
+   :attr:`IntentConfig.max_request_chars` (with a warning).
 2. **Titles**: :class:`recsys.titles.TitleMatcher` finds referenced movies; their spans and
    any ``(YYYY)`` are masked so that "Scary Movie" or "Star Wars" do not read as genres.
 3. **Negation scope**: the text is cut into clauses at ``. ! ? ;`` and contrast words
@@ -25,8 +25,8 @@ How the built-in parser reads a request:
 5. **Zero-shot genres**: the encoder embeds the positive part of the request; its cosine
    to each genre description gives ``affinity_g = softmax_g(cos(q, d_g) / τ)``. When the
    request is English, names no title or person and the rules found no liked genre, genres
-   with ``cos(q, d_g) ≥`` :data:`ZERO_SHOT_MIN_COSINE` and within :data:`ZERO_SHOT_MARGIN` of
-   the best (at most two) are added as liked.
+   with ``cos(q, d_g) ≥`` :attr:`IntentConfig.zero_shot_min_cosine` and within
+   :attr:`IntentConfig.zero_shot_margin` of the best (at most two) are added as liked.
 6. **Query text**: what the encoder sees — the request with negated spans removed; for
    Chinese and other languages the English encoder cannot read, an English rendering of the
    intent.
@@ -40,7 +40,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -50,16 +50,59 @@ from recsys.text import GENRE_WORDS
 from recsys.titles import TitleMatcher, TitleMention
 
 if TYPE_CHECKING:
+    from recsys.grounding import Claim
     from recsys.knowledge import PeopleIndex
 
 logger = logging.getLogger(__name__)
 
-MAX_REQUEST_CHARS = 2000
-ZERO_SHOT_MIN_COSINE = 0.30
-ZERO_SHOT_MARGIN = 0.03
-ZERO_SHOT_TEMPERATURE = 0.05
-RECENT_YEARS = 8
-CLASSIC_BEFORE = 1980
+#: Where a :class:`TitleRef` came from: the user named it, a generative model suggested it,
+#: a 👍 reaction, a 👎 reaction.
+TitleSource = Literal["text", "llm", "liked", "reaction"]
+#: What an :class:`Annotation` marks in the request text.
+AnnotationKind = Literal["genre", "title", "era", "keyword", "person", "negation"]
+#: The intent parser a user may pick: the built-in rules, the configured generative model, or
+#: the model when it is configured and healthy, else the rules (:func:`recsys.llm.select_parser`).
+ParserChoice = Literal["builtin", "llm", "auto"]
+PARSER_CHOICES: tuple[ParserChoice, ...] = get_args(ParserChoice)
+#: Which parser produced an :class:`Intent` (``"llm"`` also when it fell back to the rules
+#: inside the LLM parser: ``fallback_reason`` then says why).
+ParserKind = Literal["builtin", "llm"]
+#: The request's language: Chinese, English, or another language the encoder cannot read.
+Language = Literal["en", "zh", "xx"]
+
+
+
+@dataclass(frozen=True)
+class IntentConfig:
+    """The built-in parser's tunables (module docstring, steps 1, 4 and 5)."""
+
+    #: Requests are cut to this many characters (with a warning).
+    max_request_chars: int = 2000
+    #: Zero-shot genres: the least ``cos(q, d_g)`` for a genre to count as liked.
+    zero_shot_min_cosine: float = 0.30
+    #: Zero-shot genres: a liked genre is at most this far below the best genre's cosine.
+    zero_shot_margin: float = 0.03
+    #: τ of the genre affinity ``softmax_g(cos(q, d_g) / τ)``.
+    zero_shot_temperature: float = 0.05
+    #: "recent" / "new" means the last this many years of the catalogue.
+    recent_years: int = 8
+    #: "old" / "classic" means released before this year.
+    classic_before: int = 1980
+
+    def __post_init__(self) -> None:
+        if self.max_request_chars < 1:
+            raise ValueError("max_request_chars must be at least 1")
+        if not -1.0 <= self.zero_shot_min_cosine <= 1.0 or self.zero_shot_margin < 0:
+            raise ValueError("zero_shot_min_cosine must be a cosine in [-1, 1] and the margin ≥ 0")
+        if self.zero_shot_temperature <= 0:
+            raise ValueError("zero_shot_temperature must be above 0")
+        if self.recent_years < 1:
+            raise ValueError("recent_years must be at least 1")
+
+
+DEFAULT_CONFIG = IntentConfig()
+#: The default request length limit (read-only alias for the pages that quote it).
+MAX_REQUEST_CHARS = DEFAULT_CONFIG.max_request_chars
 
 
 class InvalidRequestError(ValueError):
@@ -101,10 +144,10 @@ class TitleRef:
     score: float
     surface: str = ""
     method: str = ""
-    source: str = "text"
+    source: TitleSource = "text"
 
     @classmethod
-    def from_mention(cls, mention: TitleMention, source: str = "text") -> TitleRef:
+    def from_mention(cls, mention: TitleMention, source: TitleSource = "text") -> TitleRef:
         """Wrap a :class:`recsys.titles.TitleMention`."""
         return cls(mention.movie_id, mention.title, round(float(mention.score), 3), mention.surface,
                    mention.method, source)
@@ -121,7 +164,7 @@ class Annotation:
 
     start: int
     end: int
-    kind: str      # "genre" | "title" | "era" | "keyword" | "person" | "negation"
+    kind: AnnotationKind
     label: str
     negated: bool = False
 
@@ -148,12 +191,12 @@ class Intent:
     genre_feedback: tuple[tuple[str, float], ...] = ()
     inferred_genres: tuple[str, ...] = ()
     query_text: str = ""
-    language: str = "en"
-    parser: str = "builtin"
+    language: Language = "en"
+    parser: ParserKind = "builtin"
     fallback_reason: str | None = None
     warnings: tuple[str, ...] = ()
     llm_ms: float | None = None
-    llm_claims: tuple[Any, ...] = ()   #: recsys.grounding.Claim: what a model said, used or not
+    llm_claims: tuple[Claim, ...] = ()   #: what a model said, used or not
     annotations: tuple[Annotation, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,7 +225,7 @@ class Intent:
         }
 
     @property
-    def dropped_claims(self) -> tuple[Any, ...]:
+    def dropped_claims(self) -> tuple[Claim, ...]:
         """The model's claims that were not used, each with its reason."""
         return tuple(c for c in self.llm_claims if not c.used)
 
@@ -194,7 +237,7 @@ class Intent:
 class IntentParser(Protocol):
     """Anything that turns request text into an :class:`Intent` (built-in rules or an LLM)."""
 
-    name: str
+    name: ParserKind
 
     def parse(self, text: str) -> Intent:
         """Parse ``text``; must not raise on odd input (the built-in parser is the fallback)."""
@@ -207,7 +250,7 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 
 
-def clean_request(text: object, limit: int = MAX_REQUEST_CHARS) -> tuple[str, tuple[str, ...]]:
+def clean_request(text: object, limit: int = DEFAULT_CONFIG.max_request_chars) -> tuple[str, tuple[str, ...]]:
     """Normalise request text; return ``(clean_text, warnings)``.
 
     Format characters (category Cf: zero-width spaces and joiners, bidi marks and
@@ -237,7 +280,7 @@ def clean_request(text: object, limit: int = MAX_REQUEST_CHARS) -> tuple[str, tu
     return text, tuple(warnings)
 
 
-def guess_language(text: str) -> str:
+def guess_language(text: str) -> Language:
     """``"zh"`` (mostly CJK), ``"xx"`` (mostly French / Spanish / German / Italian function
     words: the English encoder cannot read it) or ``"en"``."""
     if is_mostly_cjk(text):
@@ -282,8 +325,7 @@ _AND = re.compile(r"(?<![\w'])(?:and|&)(?![\w'])|和|还有", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _PAREN_YEAR = re.compile(r"\(\s*(?:18|19|20)\d{2}\s*\)")
 
-_DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
-                 "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+_DECADE_WORDS = lexicon.DECADE_WORDS
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 _ERA_DECADE = re.compile(
@@ -375,7 +417,8 @@ class GenreZeroShot:
     """Zero-shot genre affinity from embeddings: ``softmax_g(cos(q, d_g) / τ)``."""
 
     def __init__(self, genre_names: tuple[str, ...], genre_embeddings: np.ndarray,
-                 catalogue_genres: tuple[str, ...]) -> None:
+                 catalogue_genres: tuple[str, ...], config: IntentConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
         keep = [j for j, g in enumerate(genre_names) if g in catalogue_genres]
         self.genre_names = tuple(genre_names[j] for j in keep)
         self.prototypes = np.asarray(genre_embeddings)[keep]
@@ -389,7 +432,7 @@ class GenreZeroShot:
         if not self.genre_names:
             return ()
         cos = self.cosines(query)
-        z = np.exp((cos - cos.max()) / ZERO_SHOT_TEMPERATURE)
+        z = np.exp((cos - cos.max()) / self.config.zero_shot_temperature)
         p = z / z.sum()
         order = np.argsort(-p)
         return tuple((self.genre_names[j], round(float(p[j]), 4)) for j in order)
@@ -400,10 +443,11 @@ class GenreZeroShot:
             return []
         cos = self.cosines(query)
         best = float(cos.max())
-        if best < ZERO_SHOT_MIN_COSINE:
+        least, margin = self.config.zero_shot_min_cosine, self.config.zero_shot_margin
+        if best < least:
             return []
         return [self.genre_names[j] for j in np.argsort(-cos)
-                if cos[j] >= ZERO_SHOT_MIN_COSINE and cos[j] >= best - ZERO_SHOT_MARGIN][:2]
+                if cos[j] >= least and cos[j] >= best - margin][:2]
 
 
 class BuiltinIntentParser:
@@ -421,14 +465,15 @@ class BuiltinIntentParser:
         Genre prototypes for the zero-shot step (optional).
     """
 
-    name = "builtin"
+    name: ParserKind = "builtin"
 
     def __init__(self, catalogue: Catalogue, matcher: TitleMatcher,
                  encode: Callable[[str], np.ndarray] | None = None,
                  zero_shot: GenreZeroShot | None = None, *,
                  people: PeopleIndex | None = None,
                  zh_titles: Mapping[str, tuple[int, str]] | None = None,
-                 keywords: Iterable[str] = ()) -> None:
+                 keywords: Iterable[str] = (), config: IntentConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
         self.genre_names = tuple(catalogue.genre_names)
         self._genres = set(catalogue.genre_names)
         # a catalogue's own categories ("Garden", "Board games") are request words too
@@ -458,7 +503,7 @@ class BuiltinIntentParser:
     def parse(self, text: str) -> Intent:
         """Parse a request (see the module docstring). Raises :class:`InvalidRequestError`
         only for empty / non-text input."""
-        text, warnings = clean_request(text)
+        text, warnings = clean_request(text, self.config.max_request_chars)
         mentions = self.matcher.find_mentions(text)
         mentions += self._zh_mentions(text, mentions)
         masked = _mask(text, [(m.start, m.end) for m in mentions]
@@ -616,9 +661,11 @@ class BuiltinIntentParser:
                 # "nothing before 1980" → from 1980 on; "no old movies" → 1980 on; a negated
                 # decade cannot be expressed as one range and is ignored.
                 if start is None and end is not None:
-                    start, end, label = end + 1, None, f"from {end + 1}"
+                    after = end + 1
+                    start, end, label = after, None, f"from {after}"
                 elif end is None and start is not None:
-                    start, end, label = None, start - 1, f"before {start}"
+                    before = start
+                    start, end, label = None, before - 1, f"before {before}"
                 else:
                     return
             ranges.append((start, end, label))
@@ -658,10 +705,11 @@ class BuiltinIntentParser:
             else:
                 add(m, year, None, f"from {year}")
         for m in _ERA_RECENT.finditer(masked):
-            add(m, self.newest_year - RECENT_YEARS + 1, None,
-                f"recent ({self.newest_year - RECENT_YEARS + 1}–{self.newest_year})")
+            recent = self.newest_year - self.config.recent_years + 1
+            add(m, recent, None, f"recent ({recent}–{self.newest_year})")
         for m in _ERA_OLD.finditer(masked):
-            add(m, None, CLASSIC_BEFORE - 1, f"classic (before {CLASSIC_BEFORE})")
+            classic = self.config.classic_before
+            add(m, None, classic - 1, f"classic (before {classic})")
         for m in _ERA_YEAR.finditer(masked):
             year = int(m["year"])
             if 1900 <= year <= self.newest_year + 1:
@@ -670,12 +718,12 @@ class BuiltinIntentParser:
             return None, spans
         starts = [s for s, _, _ in ranges]
         ends = [e for _, e, _ in ranges]
-        start = None if any(s is None for s in starts) else min(s for s in starts if s is not None)
-        end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
-        if start is not None and end is not None and start > end:
-            start, end = end, start
-        label = ranges[0][2] if len(ranges) == 1 else _range_label(start, end)
-        return YearRange(start, end, label), spans
+        first = None if any(s is None for s in starts) else min(s for s in starts if s is not None)
+        last = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+        if first is not None and last is not None and first > last:
+            first, last = last, first
+        label = ranges[0][2] if len(ranges) == 1 else _range_label(first, last)
+        return YearRange(first, last, label), spans
 
     def _with_zero_shot(self, intent: Intent) -> Intent:
         if self._encode is None or self._zero_shot is None:
@@ -776,7 +824,7 @@ def _merge_terms(first: list[_Term], second: list[_Term]) -> list[_Term]:
 
 
 def _split_by_scope(terms: list[_Term], mask: np.ndarray, annotations: list[Annotation],
-                    kind: str) -> tuple[list[str], list[str]]:
+                    kind: AnnotationKind) -> tuple[list[str], list[str]]:
     liked: list[str] = []
     disliked: list[str] = []
     for term in terms:

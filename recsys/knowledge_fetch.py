@@ -81,7 +81,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, get_args
 
 from recsys import urls
 from recsys.progress import Progress, report
@@ -117,6 +117,7 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_HOPS = 5
 
 Source = Literal["auto", "wikidata", "tmdb"]
+SOURCES: tuple[Source, ...] = get_args(Source)
 
 
 class KnowledgeFetchError(RuntimeError):
@@ -664,10 +665,10 @@ class WikidataSource:
                  if (label := _label(entity, ("en", "mul")))}
         for item, record in zip(items, records):
             qid = qids.get(f"tt{item.imdb_id}") if item.imdb_id else None
-            entity = films.get(qid) if qid else None
-            if entity:
+            film = films.get(qid) if qid else None
+            if film:
                 try:
-                    self._fill(record, entity, names)
+                    self._fill(record, film, names)
                 except (TypeError, AttributeError, KeyError):
                     raise self._wikidata.error(f"Wikidata sent an entity of the wrong shape ({qid})") from None
         if self.overviews:

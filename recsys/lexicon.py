@@ -165,6 +165,21 @@ MOOD_TERMS = [
     "romantic", "musical", "bloody", "explicit", "sexual", "sex", "nudity", "swearing",
 ]
 
+#: Decades written as words ("the nineties"); the model's eras are also checked against
+#: "noughties" / "aughts" (:mod:`recsys.grounding`).
+DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+                "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+
+#: Bookkeeping tags users put on movies ("in netflix queue", "dvd"): they say nothing about
+#: the film, so no synthetic description (recsys.profiles, recsys.evaluation.descriptions)
+#: quotes them.
+META_TAGS = frozenset({"in netflix queue", "imdb top 250", "bd-r", "dvd", "clv", "seen", "netflix"})
+
+#: The few words a keyword or title check against the request ignores (a subset of
+#: :data:`STOPWORDS`: only articles, joiners and "movie"/"film", so content words still count).
+MATCH_STOPWORDS = frozenset({"the", "a", "an", "of", "and", "or", "in", "on", "with", "for", "to", "movie",
+                             "movies", "film", "films", "about", "that", "is"})
+
 #: Words never taken as keywords on their own (request filler and function words).
 STOPWORDS = set("""
 a about above after again against all also am an and any anything are aren't as at be because

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import numpy as np
 
 from recsys.catalogue import Catalogue
+from recsys.lexicon import META_TAGS
 
-VARIANTS = ("language", "titles", "both")
+#: What a synthetic description is written from (module docstring).
+Variant = Literal["language", "titles", "both"]
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
 
 _GENRE_PHRASES = {
     "Action": ["action", "action-packed"], "Adventure": ["adventure"], "Animation": ["animated"],
@@ -49,7 +53,7 @@ _AVOID = ["but no {g} please", "not into {g} though", "nothing {g}", "I don't li
 _TITLES = ["I loved {a} and {b}", "I really enjoyed {a} and {b}, what else would I like?",
            "Something like {a} or {b}", "My favourites are {a}, {b}", "I just watched {a} and loved it",
            "movies like {a} please", "{a} and {b} are two of my favorite movies"]
-_NOT_MOOD = ("in netflix queue", "imdb top 250", "bd-r", "dvd", "clv", "seen", "netflix")
+_NOT_MOOD = tuple(sorted(META_TAGS))   # matched as substrings ("seen it twice")
 
 
 def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
@@ -63,7 +67,7 @@ def _join(words: list[str]) -> str:
 
 
 def describe(catalogue: Catalogue, items: Sequence[int], rng: np.random.Generator,
-             variant: str = "language", people: frozenset[str] = frozenset()) -> str:
+             variant: Variant = "language", people: frozenset[str] = frozenset()) -> str:
     """A request a user who liked ``items`` (catalogue indices) might type.
 
     ``people`` (lower-case tags that are person names) lets the text name an actor or

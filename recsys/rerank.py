@@ -3,7 +3,7 @@
 Contract (:func:`rerank_items`, :func:`rerank`):
 
 * The model may only **reorder the given candidates**: it is shown the top ``M``
-  (default :data:`RERANK_MAX`) numbered 1…M and must answer ``{"order": [numbers]}``.
+  (default :attr:`RerankConfig.top`) numbered 1…M and must answer ``{"order": [numbers]}``.
   Numbers outside 1…M (invented ids), repeats and non-numbers are ignored; candidates it
   leaves out keep their blend order after the ones it ranked; items below ``M`` never move.
 * ``budget_seconds`` is a whole-call deadline (the backend's own deadline). When it is
@@ -19,15 +19,44 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from recsys.intent import clean_request
 from recsys.llm import ChatBackend, LLMError
 
-RERANK_MAX = 20        #: the rerank re-orders at most the top 20
-RERANK_BUDGET = 15.0   #: seconds the rerank may take before the blend order stays
 
-T = TypeVar("T")
+
+@dataclass(frozen=True)
+class RerankConfig:
+    """How much of the list the LLM rerank may re-order, and how long it may take."""
+
+    #: M: the rerank re-orders at most the top M items; the rest never move.
+    top: int = 20
+    #: Seconds the whole rerank call may take before the blend order stays.
+    budget_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.top < 1:
+            raise ValueError("the rerank needs at least one item (top ≥ 1)")
+        if not self.budget_seconds > 0:
+            raise ValueError("budget_seconds must be above 0")
+
+
+DEFAULT_CONFIG = RerankConfig()
+RERANK_MAX = DEFAULT_CONFIG.top                 #: read-only alias of the default M
+RERANK_BUDGET = DEFAULT_CONFIG.budget_seconds   #: read-only alias of the default budget
+
+class Listed(Protocol):
+    """What the rerank shows the model of a listed item (a :class:`recsys.explain.RecommendedItem`)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def genres(self) -> Sequence[str]: ...
+
+
+T = TypeVar("T", bound=Listed)
 
 
 @dataclass(frozen=True)
@@ -130,7 +159,7 @@ def rerank(backend: ChatBackend, request: str, candidates: Sequence[tuple[int, s
                          len(keys), moved)
 
 
-def describe_item(item: Any) -> str:
+def describe_item(item: Listed) -> str:
     """``"Title (year) — Genre, Genre"`` for a :class:`recsys.pipeline.RecommendedItem`."""
     return f"{item.label} — {', '.join(item.genres)}"
 

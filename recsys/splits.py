@@ -8,13 +8,30 @@ weight tuning). Using one function everywhere keeps the split identical.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from recsys.catalogue import Catalogue
 
-HELDOUT_FRACTION = 0.2
-SPLIT_SEED = 0
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """The product's user split (one for every learned component and every evaluation)."""
+
+    #: Share of users held out: they play new users and never reach anything trained.
+    heldout_fraction: float = 0.2
+    #: Seed of the draw (the evaluation's default seed too, so its held-out users are these).
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.heldout_fraction < 1:
+            raise ValueError("the held-out fraction must be between 0 and 1")
+
+
+DEFAULT_SPLIT = SplitConfig()
+HELDOUT_FRACTION = DEFAULT_SPLIT.heldout_fraction   #: read-only alias of the default share
+SPLIT_SEED = DEFAULT_SPLIT.seed                     #: read-only alias of the default seed
 
 
 def split_user_ids(user_ids: Iterable[int], heldout_fraction: float = HELDOUT_FRACTION,

@@ -18,19 +18,19 @@ import numpy as np
 
 from recsys.evaluation.descriptions import TitleGuard, describe_user
 from recsys.evaluation.heldout import UserHistory
-from recsys.evaluation.requests import DEFAULT_SEED, VARIANTS, EvalRequest
+from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS, VARIANTS, EvalRequest, Variant
 
 if TYPE_CHECKING:
     from recsys.catalogue import Catalogue
 
 logger = logging.getLogger(__name__)
 
-SAMPLED_CANDIDATES = 20      #: sampled20: the true next item plus 19 unrated items
-WARMUP_STEPS = (0, 1, 2, 3, 5, 10)   #: warm-up: 👍 reactions after the description
+SAMPLED_CANDIDATES = DEFAULTS.sampled_candidates   #: read-only aliases of EvaluationConfig fields
+WARMUP_STEPS = DEFAULTS.warmup_steps
 
 
 def simulated_requests(catalogue: Catalogue, histories: Sequence[UserHistory], *, seed: int = DEFAULT_SEED,
-                       variants: Sequence[str] = VARIANTS) -> list[EvalRequest]:
+                       variants: Sequence[Variant] = VARIANTS) -> list[EvalRequest]:
     """Three descriptions per held-out user (targets = later liked items; the history up to
     the split is left out of rankings). Cases whose description cannot avoid a target
     title are dropped (logged)."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from recsys.evaluation.heldout import UserHistory
 from recsys.evaluation.requests import DEFAULT_SEED, VARIANTS
+from recsys.lexicon import META_TAGS
 
 if TYPE_CHECKING:
     from recsys.catalogue import Catalogue
@@ -56,8 +57,8 @@ _DISLIKE_NAMES: dict[str, tuple[str, ...]] = {
 _DECADE_WORDS = {1950: ("50s", "fifties"), 1960: ("60s", "sixties"), 1970: ("70s", "seventies"),
                  1980: ("80s", "eighties"), 1990: ("90s", "nineties"), 2000: ("2000s",),
                  2010: ("2010s",)}
-_META_TAGS = {"in netflix queue", "imdb top 250", "bd-r", "clv", "seen more than once", "dvd",
-              "netflix", "own", "to see", "seen", "watched", "library", "tivo", "r", "pg-13", "unrated",
+#: Tags a description never quotes (exact match): the bookkeeping tags, ratings and opinions.
+_META_TAGS = META_TAGS | {"seen more than once", "own", "to see", "watched", "library", "tivo", "r", "pg-13", "unrated",
               "boring", "overrated", "bad", "stupid", "predictable", "remake", "sequel", "based on a book",
               "franchise", "oscar (best picture)", "criterion", "afi 100"}
 _LANG_OPENERS = (

@@ -97,8 +97,8 @@ def prefetching(recommender: Recommender, texts: Sequence[str], cache_dir: Path 
     Only for the built-in parser; otherwise the recommender itself."""
     from recsys.intent import GenreZeroShot, InvalidRequestError
 
-    builtin = getattr(recommender, "builtin_parser", None)
-    if builtin is None or recommender.parser is not builtin:
+    builtin = recommender.builtin_parser
+    if recommender.parser is not builtin:
         return recommender
     plain = builtin.with_encoder(None, None)  # query text only
     queries = []

@@ -23,7 +23,7 @@ import numpy as np
 
 from recsys.baseline import baseline_prior
 from recsys.cachefile import load_npz, save_npz
-from recsys.evaluation.requests import DEFAULT_SEED, ProgressFn
+from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS, ProgressFn
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LIKED_RATING = 4.0           #: a rating at or above it is a "liked" item (simulated, sampled20)
-MIN_LIKED = 4                #: held-out users need ≥ 4 liked items (≥ 2 described, ≥ 2 targets)
-HOLDOUT = 0.2                #: share of users held out (simulated, sampled20)
+LIKED_RATING = DEFAULTS.liked_rating   #: read-only aliases of :class:`EvaluationConfig` fields
+MIN_LIKED = DEFAULTS.min_liked
+HOLDOUT = DEFAULTS.holdout
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def split_recommender(base: Recommender, raw: RawData, users: np.ndarray, *,
                            catalogue.n_ratings.tolist())
     parser = None if base.parser is base.builtin_parser else base.parser
     knowledge = None
-    if getattr(base, "knowledge", None) is not None:
+    if base.knowledge is not None:
         # External knowledge stays; the user tags inside its plot-word index are train-only.
         from recsys.knowledge import KnowledgeIndex
 

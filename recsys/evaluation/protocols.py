@@ -29,6 +29,7 @@ from recsys.evaluation.heldout import LIKED_RATING, MIN_LIKED, HeldOutSetup
 from recsys.evaluation.metrics import accuracy_names
 from recsys.evaluation.requests import (
     DEFAULT_SEED,
+    DEFAULTS,
     LIST_LENGTH,
     TUNE_METRIC,
     VARIANTS,
@@ -54,9 +55,9 @@ HOU_ML1M = {
 }
 
 
-def evaluate_table(table: StageTable, *, weights: BlendWeights | Sequence[float], k: int = 10,
+def evaluate_table(table: StageTable, *, weights: BlendWeights | Sequence[float], k: int = DEFAULTS.k,
                    protocol: str = "redial", tuned: np.ndarray | None = None,
-                   resamples: int = 1000, seed: int = DEFAULT_SEED,
+                   resamples: int = DEFAULTS.resamples, seed: int = DEFAULT_SEED,
                    subsets: Mapping[str, np.ndarray] | None = None,
                    extra: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
     """Summaries of every system on ``table`` (and on each row subset).
@@ -94,7 +95,7 @@ def evaluate_table(table: StageTable, *, weights: BlendWeights | Sequence[float]
 
 
 def run_redial(recommender: Recommender, requests: Sequence[EvalRequest], *,
-               weights: BlendWeights | None = None, k: int = 10, resamples: int = 1000,
+               weights: BlendWeights | None = None, k: int = DEFAULTS.k, resamples: int = DEFAULTS.resamples,
                seed: int = DEFAULT_SEED, tune_metric: str = TUNE_METRIC,
                cache_dir: Path | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
     """The ``redial`` protocol: every system on the requests, the language-only subset,
@@ -134,7 +135,7 @@ def engine_facts(recommender: Recommender) -> dict[str, Any]:
 
 
 def run_held_out(setup: HeldOutSetup, protocol: str, *, weights: BlendWeights | None = None,
-                 k: int = 10, resamples: int = 1000, seed: int = DEFAULT_SEED,
+                 k: int = DEFAULTS.k, resamples: int = DEFAULTS.resamples, seed: int = DEFAULT_SEED,
                  tune_metric: str = TUNE_METRIC, cache_dir: Path | None = None,
                  progress: ProgressFn | None = None) -> dict[str, Any]:
     """The ``simulated`` or ``sampled20`` protocol on a :class:`HeldOutSetup`."""
@@ -162,7 +163,7 @@ def run_held_out(setup: HeldOutSetup, protocol: str, *, weights: BlendWeights | 
     table, adapted = adapter_tables(setup.test_rec, test_cases, length=length, seed=seed,
                                     cache_dir=cache_dir, progress=rest)
     tuned = table.blend_ranking(tuned_weights)
-    subsets = {}
+    subsets: dict[str, np.ndarray] = {}
     if protocol == "simulated":
         subsets = {v: table.rows_where(variant=v) for v in VARIANTS}
     body = evaluate_table(table, weights=weights, k=k, protocol=protocol, tuned=tuned,
@@ -197,8 +198,8 @@ def run_held_out(setup: HeldOutSetup, protocol: str, *, weights: BlendWeights | 
     return body
 
 
-def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: int = 10,
-               resamples: int = 1000, seed: int = DEFAULT_SEED, steps: Sequence[int] = WARMUP_STEPS,
+def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: int = DEFAULTS.k,
+               resamples: int = DEFAULTS.resamples, seed: int = DEFAULT_SEED, steps: Sequence[int] = WARMUP_STEPS,
                cache_dir: Path | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Quality after ``n`` reactions for held-out users: each step is a live session
     (:class:`recsys.feedback.LiveSession`) that received ``n`` 👍. Systems: the usual five

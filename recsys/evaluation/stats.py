@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from recsys.evaluation.metrics import coverage
-from recsys.evaluation.requests import DEFAULT_SEED
+from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS
 
 
-def bootstrap_counts(groups: Iterable[Any], resamples: int = 1000, seed: int = DEFAULT_SEED
+def bootstrap_counts(groups: Iterable[Any], resamples: int = DEFAULTS.resamples, seed: int = DEFAULT_SEED
                      ) -> tuple[np.ndarray, np.ndarray]:
     """``(group_of_row int[N], counts int[R, G])``: each resample draws the ``G`` groups
     with replacement; ``counts[r, g]`` is how often group ``g`` was drawn."""
@@ -65,9 +65,9 @@ def mean_ci(values: np.ndarray, group_of: np.ndarray, counts: np.ndarray
     return mean, [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
 
 
-def summarise(rows: Mapping[str, Any], *, resamples: int = 1000, seed: int = DEFAULT_SEED,
+def summarise(rows: Mapping[str, Any], *, resamples: int = DEFAULTS.resamples, seed: int = DEFAULT_SEED,
               groups: Sequence[Any] | np.ndarray | None = None, rankings: Mapping[str, np.ndarray] | None = None,
-              k: int = 10, n_items: int | None = None) -> dict[str, dict[str, Any]]:
+              k: int = DEFAULTS.k, n_items: int | None = None) -> dict[str, dict[str, Any]]:
     """Mean of each metric per system with a bootstrap 95 % interval.
 
     ``rows`` maps a system to its per-request metrics, either ``{metric: float[N]}`` or a
@@ -98,7 +98,7 @@ def summarise(rows: Mapping[str, Any], *, resamples: int = 1000, seed: int = DEF
 
 
 def paired_differences(rows: Mapping[str, Mapping[str, np.ndarray]], pairs: Iterable[tuple[str, str]],
-                       metrics: Iterable[str], *, resamples: int = 1000, seed: int = DEFAULT_SEED,
+                       metrics: Iterable[str], *, resamples: int = DEFAULTS.resamples, seed: int = DEFAULT_SEED,
                        groups: Sequence[Any] | np.ndarray | None = None) -> dict[str, dict[str, Any]]:
     """``{"a − b": {metric: {"diff", "ci95", "ratio"}}}``: paired bootstrap of per-request
     differences (same requests, same resamples); ``ratio`` = mean(a) / mean(b)."""

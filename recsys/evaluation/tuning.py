@@ -15,15 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from recsys.blend import BlendWeights
 from recsys.evaluation.metrics import accuracy_names, coverage, needed_length
-from recsys.evaluation.requests import DEFAULT_SEED, TUNE_METRIC
+from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS, TUNE_METRIC
 from recsys.evaluation.stages import StageTable
 
+#: The pipeline's default (α, β, γ): the tie-break preference of tuning.
+DEFAULT_WEIGHTS = BlendWeights().as_tuple()
 #: The sweep CSV's leading columns (the contract the Tune page and README read).
 SWEEP_COLUMNS = ("alpha", "beta", "gamma", "recall@10", "ndcg@10", "recall@50", "hr@10", "mrr")
 
 
-def weight_grid(step: float = 0.1) -> list[tuple[float, float, float]]:
+def weight_grid(step: float = DEFAULTS.sweep_step) -> list[tuple[float, float, float]]:
     """Every ``(α, β, γ)`` on a simplex grid (α+β+γ = 1): 66 points for step 0.1."""
     n = round(1.0 / step)
     if n <= 0 or abs(n * step - 1.0) > 1e-9:
@@ -32,7 +35,7 @@ def weight_grid(step: float = 0.1) -> list[tuple[float, float, float]]:
             for i in range(n + 1) for j in range(n + 1 - i)]
 
 
-def sweep_table(table: StageTable, grid: Sequence[tuple[float, float, float]], *, k: int = 10,
+def sweep_table(table: StageTable, grid: Sequence[tuple[float, float, float]], *, k: int = DEFAULTS.k,
                 rows: np.ndarray | None = None, names: Sequence[str] | None = None,
                 beyond: bool = True) -> list[dict[str, float]]:
     """Mean quality of the blend at every weight point (``rows``: a subset of requests)."""
@@ -51,9 +54,9 @@ def sweep_table(table: StageTable, grid: Sequence[tuple[float, float, float]], *
     return out
 
 
-def tune_weights(table: StageTable, rows: np.ndarray, *, metric: str = TUNE_METRIC, k: int = 10,
+def tune_weights(table: StageTable, rows: np.ndarray, *, metric: str = TUNE_METRIC, k: int = DEFAULTS.k,
                  grid: Sequence[tuple[float, float, float]] | None = None,
-                 prefer: Sequence[float] = (0.5, 0.3, 0.2)) -> tuple[tuple[float, float, float], float]:
+                 prefer: Sequence[float] = DEFAULT_WEIGHTS) -> tuple[tuple[float, float, float], float]:
     """The grid point with the best mean ``metric`` over ``rows`` (ties: closest to
     ``prefer``), and that mean."""
     grid = list(grid or weight_grid())
@@ -70,8 +73,8 @@ def seeded_halves(n: int, seed: int = DEFAULT_SEED) -> tuple[np.ndarray, np.ndar
     return np.sort(order[: n // 2]), np.sort(order[n // 2:])
 
 
-def cross_fitted_ranking(table: StageTable, *, metric: str = TUNE_METRIC, k: int = 10,
-                         seed: int = DEFAULT_SEED, prefer: Sequence[float] = (0.5, 0.3, 0.2)
+def cross_fitted_ranking(table: StageTable, *, metric: str = TUNE_METRIC, k: int = DEFAULTS.k,
+                         seed: int = DEFAULT_SEED, prefer: Sequence[float] = DEFAULT_WEIGHTS
                          ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """``blend-tuned`` by two-fold cross-fitting: weights tuned on one seeded half rank the
     other half, and vice versa — no request is ranked with weights tuned on it."""
@@ -87,7 +90,7 @@ def cross_fitted_ranking(table: StageTable, *, metric: str = TUNE_METRIC, k: int
     return ranked, folds
 
 
-def sweep_rows(table: StageTable, *, step: float = 0.1,
+def sweep_rows(table: StageTable, *, step: float = DEFAULTS.sweep_step,
                subsets: Mapping[str, np.ndarray] | None = None) -> list[dict[str, float]]:
     """Sweep CSV rows: the contract's columns, beyond-accuracy columns, and ``recall@10`` /
     ``ndcg@10`` on each named subset (suffix ``_<subset>``)."""
