@@ -39,7 +39,7 @@ def normalise_weights(values: Sequence[object]) -> tuple[float, float, float]:
            or not math.isfinite(v) or v < 0 for v in values):
         shown = ", ".join(f"{n}={v}" for n, v in zip("αβγ", values))
         raise ValueError(f"Blend weights must be finite numbers ≥ 0 (got {shown}).")
-    floats = tuple(float(v) for v in values)
+    floats = tuple(float(v) for v in values)  # type: ignore[arg-type]  # numbers, checked above
     if max(floats) <= 0:
         raise ValueError("At least one of the blend weights α, β, γ must be above 0.")
     if max(floats) <= 1.0 and abs(math.fsum(floats) - 1.0) <= 1e-9:

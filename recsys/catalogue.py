@@ -145,7 +145,7 @@ class Catalogue:
         cols = [self.genre_column[g] for g in genre_names if g in self.genre_column]
         if not cols:
             return np.zeros(len(self), dtype=bool)
-        return self.genre_matrix[:, cols].any(axis=1)
+        return np.asarray(self.genre_matrix[:, cols].any(axis=1), dtype=bool)
 
     def label(self, index: int) -> str:
         """``"The Matrix (1999)"`` for an item index."""

@@ -165,7 +165,7 @@ class CFModel:
         """``s_i = y_iᵀ x`` for every item."""
         return self.item_factors @ user_vector
 
-    def contributions(self, seeds: Sequence[Seed], items: Sequence[int]) -> np.ndarray:
+    def contributions(self, seeds: Sequence[Seed], items: Sequence[int] | np.ndarray) -> np.ndarray:
         """``float[len(items), len(row seeds)]``: ``c_j · y_iᵀ W y_j`` (sums to ``s_i``).
 
         Columns follow the seeds' order after merging duplicates (see :meth:`merged`).

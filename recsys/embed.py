@@ -136,9 +136,13 @@ class TextEncoder:
                 f"Set {MODEL_ENV} to a sentence-transformers model folder on this machine, or "
                 f"unset it to use the bundled {DEFAULT_MODEL}."
             ) from exc
-        self.dim = int(self._model.get_embedding_dimension()
-                       if hasattr(self._model, "get_embedding_dimension")
-                       else self._model.get_sentence_embedding_dimension())
+        dim = (self._model.get_embedding_dimension()
+               if hasattr(self._model, "get_embedding_dimension")
+               else self._model.get_sentence_embedding_dimension())
+        if dim is None:
+            raise EncoderUnavailableError(f"The embedding model '{self.model_id}' does not say its "
+                                          f"dimension; use a sentence-transformers model.")
+        self.dim = int(dim)
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._cache_frozen = False

@@ -93,14 +93,29 @@ class RecommendedItem:
 class Evidence(Protocol):
     """What one request's stages produced (a :class:`recsys.pipeline.Recommendation` is one)."""
 
-    intent: Intent
-    relevance: RelevanceScores
-    seeds: tuple[Seed, ...]
-    s: np.ndarray
-    cf_candidates: np.ndarray
-    r_hat: np.ndarray
-    s_hat: np.ndarray
-    b_hat: np.ndarray
+    @property
+    def intent(self) -> Intent: ...
+
+    @property
+    def relevance(self) -> RelevanceScores: ...
+
+    @property
+    def seeds(self) -> tuple[Seed, ...]: ...
+
+    @property
+    def s(self) -> np.ndarray: ...
+
+    @property
+    def cf_candidates(self) -> np.ndarray: ...
+
+    @property
+    def r_hat(self) -> np.ndarray: ...
+
+    @property
+    def s_hat(self) -> np.ndarray: ...
+
+    @property
+    def b_hat(self) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

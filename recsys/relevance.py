@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -42,7 +42,9 @@ from recsys.catalogue import Catalogue
 from recsys.intent import Intent, TitleRef
 from recsys.knowledge import KnowledgeIndex, plot_words
 
-LLM_SUGGESTION_WEIGHT = 0.8
+if TYPE_CHECKING:
+    from recsys.adapter import Adapter
+
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class RelevanceConfig:
     disliked_people_penalty: float = 1.0   #: w_q: films of people the user does not want
     lexical_weight: float = 0.20    #: w_l: plot words matched in keywords / overview / tags
     candidates: int = 200           #: N: size of the LLM candidate set
+    #: λ': how much a title a generative LLM suggested counts next to one the user named
+    suggestion_weight: float = 0.8
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +134,8 @@ class _Dense:
 
 def score_relevance(catalogue: Catalogue, embeddings: np.ndarray | ItemSpace, query: np.ndarray,
                     intent: Intent, config: RelevanceConfig = RelevanceConfig(),
-                    adapter: Any = None, knowledge: KnowledgeIndex | None = None) -> RelevanceScores:
+                    adapter: Adapter | None = None, knowledge: KnowledgeIndex | None = None
+                    ) -> RelevanceScores:
     """Compute ``r`` for every item (module docstring) and the top-``N`` candidates.
 
     ``embeddings``: the item matrix, or an :class:`ItemSpace` (an approximate index scores
@@ -219,7 +224,7 @@ def score_relevance(catalogue: Catalogue, embeddings: np.ndarray | ItemSpace, qu
     kept = [t for t in refs if t.movie_id in catalogue.index_of]
     nearest = np.full(n, -1, dtype=np.int64)
     if ref_idx:
-        weights = np.array([t.score * (LLM_SUGGESTION_WEIGHT if t.source == "llm" else 1.0)
+        weights = np.array([t.score * (config.suggestion_weight if t.source == "llm" else 1.0)
                             for t in kept], dtype=np.float32)
         # one mat-vec per title: ~3× faster than a skinny (n × d)·(d × |T|) product here
         neighbour = np.stack([space.similarity(v, lifted) for v in space.vectors(ref_idx)],
@@ -295,7 +300,7 @@ def top_indices(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) 
     if excluded is not None:
         values[excluded] = np.inf
     n = len(values)
-    k = int(min(k, np.count_nonzero(np.isfinite(values))))
+    k = min(int(k), int(np.count_nonzero(np.isfinite(values))))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
     if k < n:

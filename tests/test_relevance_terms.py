@@ -15,7 +15,7 @@ import pytest
 
 from recsys.intent import Intent, TitleRef, YearRange
 from recsys.knowledge import KnowledgeIndex, load_knowledge
-from recsys.relevance import LLM_SUGGESTION_WEIGHT, RelevanceConfig, score_relevance
+from recsys.relevance import RelevanceConfig, score_relevance
 from tests.test_knowledge import write_knowledge
 
 CONFIG = RelevanceConfig()
@@ -82,7 +82,7 @@ def test_a_model_suggested_title_counts_lambda_prime_as_much(tiny_catalogue, emb
     intent = Intent("x", titles=(ref(1, 1.0),), similar_titles=(ref(26, 1.0, source="llm"),))
     out = score(tiny_catalogue, embeddings, intent)
     assert out.components["titles"][MATRIX] == pytest.approx(w_t * 1.0)
-    assert out.components["titles"][HEAT] == pytest.approx(w_t * LLM_SUGGESTION_WEIGHT * 1.0)
+    assert out.components["titles"][HEAT] == pytest.approx(w_t * RelevanceConfig().suggestion_weight * 1.0)
     assert out.nearest_title[HEAT] == 1     # the suggestion is nearest to Heat
 
 
