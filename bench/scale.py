@@ -211,19 +211,23 @@ def main() -> None:
         stored = json.loads(out.read_text())
     else:
         args.work.mkdir(parents=True, exist_ok=True)
-        rows = []
-        for n in args.sizes:
-            rows.append(run_size(n, args.work, args.requests, args.real_vectors_max))
-            print(json.dumps(rows[-1]), flush=True)
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                 capture_output=True, text=True).stdout.strip()
-        stored = {"commit": commit, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
-                  "rows": rows}
-        out.write_text(json.dumps(stored, indent=1) + "\n")
+        # rows of other sizes from an earlier run are kept (each row names its commit)
+        rows = {int(r["items"]): r for r in
+                (json.loads(out.read_text())["rows"] if out.exists() else [])}
+        for n in args.sizes:
+            row = run_size(n, args.work, args.requests, args.real_vectors_max)
+            row.update(commit=commit, load_average=[round(x, 2) for x in os.getloadavg()])
+            rows[n] = row
+            print(json.dumps(row), flush=True)
+            stored = {"cpus": os.cpu_count(), "rows": [rows[k] for k in sorted(rows)]}
+            out.write_text(json.dumps(stored, indent=1) + "\n")
         print(f"wrote {out}")
-    load = ", ".join(f"{x:.1f}" for x in stored["load_average"])
-    text = (f"Commit {stored['commit']}, {stored['cpus']} cores, load average at the end "
-            f"{load}.\n\n" + table(stored["rows"]))
+    runs = "; ".join(f"{int(r['items']):,} items: commit {r.get('commit', '?')}, load average "
+                     f"{', '.join(f'{x:.1f}' for x in r.get('load_average', []))}"
+                     for r in stored["rows"])
+    text = f"{stored['cpus']} cores ({runs}).\n\n" + table(stored["rows"])
     print(text)
     if args.update_readme:
         readme = ROOT / "README.md"

@@ -88,8 +88,10 @@ class PipelineConfig:
     adapter: AdapterConfig = AdapterConfig()  #: the trained adapter's recipe
     train_adapter: bool = True          #: train the adapter during the first index build
     #: No adapter above this many items: its training scores every item for every training
-    #: request (hours at a million items), and its term is a dense pass over the catalogue.
-    adapter_max_items: int = 200_000
+    #: request (a full softmax). Measured with bench/scale.py on 2 cores: ~3 min at 10k items,
+    #: still training after 13 min at 100k. 65k keeps it for every MovieLens release (ml-25m
+    #: has 62,423 movies); larger catalogues run without it (logged).
+    adapter_max_items: int = 65_000
     index: IndexConfig = IndexConfig()  #: how item embeddings are stored and searched
 
 
