@@ -784,10 +784,19 @@ def _index(args: argparse.Namespace) -> int:
     recommender = _load(args, rebuild=args.rebuild, show_progress=True)
     cat = recommender.catalogue
     adapter = recommender.adapter
-    adapter_state = (f"adapter trained (λ={adapter.weight:g})" if adapter is not None
-                     else "no adapter (python -m recsys train-adapter trains one)")
-    print(f"Index ready in {time.perf_counter() - started:.1f} s: {len(cat):,} movies, "
-          f"{len(cat.ratings):,} ratings, model {recommender.index.model_id}, "
+    if adapter is not None:
+        adapter_state = f"adapter trained (λ={adapter.weight:g})"
+    elif len(cat) > recommender.config.adapter_max_items:
+        adapter_state = f"no adapter (above {recommender.config.adapter_max_items:,} items)"
+    else:
+        adapter_state = "no adapter (python -m recsys train-adapter trains one)"
+    ann = recommender.index.ann
+    search = ("exact search" if ann is None else
+              f"approximate search (nprobe {ann.nprobe} of {ann.nlist:,} lists, "
+              f"recall@200 {ann.recall:.3f} at build)")
+    interactions = "interactions" if cat.domain != "movies" else "ratings"
+    print(f"Index ready in {time.perf_counter() - started:.1f} s: {len(cat):,} {cat.nouns.items}, "
+          f"{len(cat.ratings):,} {interactions}, model {recommender.index.model_id}, {search}, "
           f"{recommender.cf.config.factors} ALS factors, {adapter_state}.")
     return 0
 

@@ -60,3 +60,10 @@ def test_several_word_categories_match_singular_and_plural(shop, capsys) -> None
     assert result["intent"]["disliked_genres"] == ["Kitchen"]
     genres = [item["genres"] for item in result["items"]]
     assert "Board games" in genres[0] and not any("Kitchen" in g for g in genres)
+
+
+def test_index_speaks_of_items_and_interactions(shop, capsys) -> None:
+    assert cli.main([*shop, "index"]) == 0
+    out = capsys.readouterr().out
+    assert "10 items, 50 interactions" in out and "exact search" in out
+    assert "movies" not in out and "ratings" not in out
