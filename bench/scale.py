@@ -71,10 +71,6 @@ def _env(data: Path, cache: Path) -> dict[str, str]:
     return env
 
 
-def _child_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
-
-
 def prepare(n: int, work: Path, real_max: int) -> dict[str, float]:
     """Data, ALS and the item vectors (module docstring, steps 1–2), in this process."""
     from recsys.catalogue import build_catalogue
@@ -153,13 +149,16 @@ def run_size(n: int, work: Path, requests: int, real_max: int) -> dict[str, obje
     row.update(prepare(n, work, real_max))
     env = _env(work / f"items-{n}", work / f"cache-{n}")
     started = time.perf_counter()
-    before = _child_rss_gb()
-    done = subprocess.run([sys.executable, "-m", "recsys", "index"], env=env, cwd=ROOT,
+    # GNU time reports this one process's peak RSS (getrusage's children figure is a running
+    # maximum over every child so far)
+    timer = ["/usr/bin/time", "-f", "MAXRSS_KB %M"] if Path("/usr/bin/time").exists() else []
+    done = subprocess.run([*timer, sys.executable, "-m", "recsys", "index"], env=env, cwd=ROOT,
                           capture_output=True, text=True)
     row["index_s"] = time.perf_counter() - started
-    row["index_peak_rss_gb"] = max(before, _child_rss_gb())
     if done.returncode != 0:
         raise SystemExit(f"index failed for {n}: {done.stderr[-2000:]}")
+    peak = [line for line in done.stderr.splitlines() if line.startswith("MAXRSS_KB ")]
+    row["index_peak_rss_gb"] = int(peak[-1].split()[1]) / 1e6 if peak else None
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
                           "--requests", str(requests)], env=env, cwd=ROOT, capture_output=True,
                          text=True)
@@ -176,14 +175,14 @@ def table(rows: list[dict[str, object]]) -> str:
         value = row.get(key)
         return "–" if value is None else format(value, fmt)
     lines = ["| items | interactions | vectors | ALS | encode (est. when synthetic) | index build "
-             "| warm start | p50 | p95 | peak RSS | ANN recall@200 (raw / used) |",
+             "| warm start | p50 | p95 | peak RSS (build or serve) | ANN recall@200 (raw / used) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         encode = ("in build" if r.get("vectors") == "real"
                   else f"{f(r, 'encode_items_per_s', ',.0f')}/s → {float(r['encode_est_s']) / 3600:.1f} h")  # type: ignore[arg-type]
         recall = (f"{f(r, 'ann_recall_200', '.3f')} / {f(r, 'pipeline_recall_200', '.3f')} "
                   f"(nprobe {r.get('nprobe')})" if r.get("ann") else "exact")
-        rss = max(float(r["peak_rss_gb"]), float(r["index_peak_rss_gb"]))  # type: ignore[arg-type]
+        rss = max(float(r["peak_rss_gb"]), float(r.get("index_peak_rss_gb") or 0))  # type: ignore[arg-type]
         lines.append(f"| {int(r['items']):,} | {int(r['interactions']):,} | {r['vectors']} "  # type: ignore[call-overload]
                      f"| {f(r, 'als_s', '.0f')} s | {encode} | {f(r, 'index_s', '.0f')} s "
                      f"| {f(r, 'warm_start_s', '.1f')} s | {f(r, 'p50_ms', '.0f')} ms "
