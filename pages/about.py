@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui import components as h
 from ui import state as ui
+from ui import language_model as lm, loader
 from recsys import charts
 from recsys.compare import adapter_facts
 
@@ -166,8 +167,8 @@ def knowledge_section(rec: Any) -> None:
 def models_section(rec: Any, loader: Any) -> None:
     """One card per stage with the model in use and how it is set up, the adapter after stage 3."""
     ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
-    state = ui.parser_state(rec)
-    llm = ui.llm_status()
+    state = lm.parser_state(rec)
+    llm = lm.llm_status()
     als = rec.cf.config if hasattr(rec.cf, "config") else None
     cfg = rec.config
     alpha, beta, gamma = cfg.weights.as_tuple()
@@ -235,17 +236,17 @@ def page() -> None:
         "Data & about",
         "What the recommender knows: the MovieLens catalogue it ranks, the models it runs, and the data "
         "licences behind it.", eyebrow="Data & about"))
-    loader = ui.engine_loader()
-    if loader.failed:
-        ui.show_load_error(loader)
+    engine = loader.engine_loader()
+    if engine.failed:
+        loader.show_load_error(engine)
         attributions()
         return
-    rec = ui.engine()
+    rec = loader.engine()
     catalogue_overview(rec)
     ui.md(h.section_heading("Catalogue explorer", "Search and filter the movies the recommender can suggest"))
     explorer(rec)
     knowledge_section(rec)
-    models_section(rec, loader)
+    models_section(rec, engine)
     attributions()
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from ui import components as h
 from ui import state as ui
+from ui import language_model as lm, loader, requests
 from recsys import charts
 from recsys.compare import (
     SYSTEMS,
@@ -44,7 +45,7 @@ def _prompt_lists(_rec: Any, engine_key: str, weights: tuple[float, float, float
     out: dict[str, list[list[int]]] = {s: [] for s in SYSTEMS}
     for prompt in ui.example_prompts():
         try:
-            result = ui.stages(_rec, prompt["text"], use_adapter=use_adapter, state=ui.builtin_state(_rec))
+            result = requests.stages(_rec, prompt["text"], use_adapter=use_adapter, state=lm.builtin_state(_rec))
         except Exception:  # noqa: BLE001 - an odd prompt just does not count
             logger.info("example prompt skipped: %r", prompt.get("label"))
             continue
@@ -75,8 +76,8 @@ def page() -> None:
         "The same request ranked five ways — a random cold start, plain popularity, the language model "
         "alone, collaborative filtering alone, and the blend — then the benchmark on real typed requests.",
         eyebrow="Compare"))
-    request = ui.current_request()
-    rec = ui.engine()
+    request = requests.current_request()
+    rec = loader.engine()
     if request is None:
         nothing_to_compare()
     else:
@@ -92,14 +93,14 @@ def nothing_to_compare() -> None:
     ui.md(h.empty_state("Nothing to compare yet",
                         "Run a request on the Recommend page, or pick an example here to see it ranked five "
                         "ways."))
-    blocks.example_chips("Pick an example request", "compare_example", on_pick=ui.set_current_request)
+    blocks.example_chips("Pick an example request", "compare_example", on_pick=requests.set_current_request)
 
 
 def request_section(rec: Any, request: dict[str, Any]) -> None:
     """The request, then the five lists and the scorecard (a fragment: follows the sliders)."""
     text, liked, disliked = request["text"], tuple(request["liked"]), tuple(request["disliked"])
     with blocks.request_errors("this request could not be ranked", "Try another one on the Recommend page."):
-        result = ui.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
+        result = requests.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
     intent = result.intent
     cat = rec.catalogue
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")

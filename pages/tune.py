@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui import components as h
 from ui import state as ui
+from ui import loader
 from recsys import charts
 from recsys.compare import best_point, metric_columns, metric_label, read_sweep, tidy_sweep
 
@@ -100,7 +101,7 @@ def load_sweep() -> tuple[pd.DataFrame | None, str]:
     quick = st.session_state.get("_quick_sweep_size")
     if not (quick and dev.exists()):
         return None, ""
-    rec = ui.engine()
+    rec = loader.engine()
     store = _sweep_store()
     key = (ui.engine_key(rec), str(dev), int(quick))
     try:
