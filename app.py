@@ -85,8 +85,8 @@ with st.sidebar:
     with st.container(horizontal=True, gap="small", key="presets"):
         st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,),
                   help="α {:.2f} · β {:.2f} · γ {:.2f}".format(*ui.DEFAULT_WEIGHTS))
-        st.button("Relevance only", on_click=_preset, args=((1.0, 0.0, 0.0),), help="α 1 · β 0 · γ 0")
-        st.button("CF only", on_click=_preset, args=((0.0, 1.0, 0.0),), help="α 0 · β 1 · γ 0")
+        st.button("Relevance", on_click=_preset, args=((1.0, 0.0, 0.0),), help="Relevance only: α 1 · β 0 · γ 0")
+        st.button("CF", on_click=_preset, args=((0.0, 1.0, 0.0),), help="Collaborative filtering only: α 0 · β 1 · γ 0")
     ui.md('<div class="fr-side-note">Each signal is rescaled to 0–1 over the request\'s candidates, so '
           'the sliders mean what they say. They apply on every page.</div>')
 

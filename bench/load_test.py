@@ -127,6 +127,12 @@ async def _health(url: str, stop: asyncio.Event, stats: dict[str, float]) -> Non
             pass
 
 
+async def _busy(cdp) -> float:
+    """Seconds this tab's renderer main thread has been busy so far (CDP ``TaskDuration``)."""
+    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+    return next((m["value"] for m in metrics if m["name"] == "TaskDuration"), 0.0)
+
+
 async def _user(browser, url: str, text: str, ready: list[int], start: asyncio.Event,
                 timeout: float) -> tuple[float, float, float, dict[str, float]]:
     """One user: a new session, then (at ``start``) submit ``text``; seconds to the whole
@@ -142,8 +148,11 @@ async def _user(browser, url: str, text: str, ready: list[int], start: asyncio.E
         area = page.locator(".st-key-request_box textarea")
         await area.click()
         await area.fill(text)
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Performance.enable")
         ready.append(1)
         await start.wait()
+        busy0 = await _busy(cdp)
         t0 = time.perf_counter()
         await page.get_by_role("button", name="Recommend").first.click()
         await page.wait_for_selector(".fr-card", timeout=timeout * 1000)
@@ -155,13 +164,18 @@ async def _user(browser, url: str, text: str, ready: list[int], start: asyncio.E
             " && c.getBoundingClientRect().height > 0 && c.querySelector('.fr-contrib-bar')); }",
             arg=LIST_LENGTH, timeout=timeout * 1000, polling="raf")
         listed = time.perf_counter() - t0
+        busy_listed = await _busy(cdp)
         await page.wait_for_timeout(150)
         await page.wait_for_selector(IDLE, timeout=timeout * 1000)
         settled = time.perf_counter() - t0
+        busy_settled = await _busy(cdp)
         rows = await page.eval_on_selector_all(
             ".fr-lat-row", "rows => rows.map(r => [r.querySelector('.fr-lat-name')?.innerText,"
                            " r.querySelector('.fr-lat-ms')?.innerText])")
-        return listed, settled, first, {name: _ms(value) for name, value in rows if name and value}
+        stages = {name: _ms(value) for name, value in rows if name and value}
+        stages["browser_busy_list_s"] = busy_listed - busy0
+        stages["browser_busy_rest_s"] = busy_settled - busy_listed
+        return listed, settled, first, stages
     finally:
         await context.close()
 
@@ -247,6 +261,9 @@ def main() -> int:
         "server_pipeline_ms": {name: {"p50": round(statistics.median(v), 1), "p95": round(_pct(v, 0.95), 1)}
                                for name in ("Encode request", "Total")
                                if (v := [st[name] for st in stages if name in st])},
+        "browser_busy_s": {name: {"p50": round(statistics.median(v), 2), "p95": round(_pct(v, 0.95), 2)}
+                           for name in ("browser_busy_list_s", "browser_busy_rest_s")
+                           if (v := [st[name] for st in stages if name in st])},
         "rss_mb": {"before": round(rss_before), "after": round(rss_after)},
         "load_average_1min": {"before": round(load_before[0], 1), "after": round(load_after[0], 1)},
         "wall_s": round(wall, 1),
@@ -267,6 +284,12 @@ def main() -> int:
           f"{health['slowest']:.2f} s | 0 |")
     for name, v in figures["server_pipeline_ms"].items():
         print(f"| server-side pipeline: {name.lower()}, p50 / p95 | {v['p50']:.0f} / {v['p95']:.0f} ms | |")
+    busy = figures["browser_busy_s"]
+    if busy:
+        print(f"| one browser tab's main thread busy: submit → list, p50 / p95 | "
+              f"{busy['browser_busy_list_s']['p50']:.2f} / {busy['browser_busy_list_s']['p95']:.2f} s | |")
+        print(f"| … and list → page complete, p50 / p95 | {busy['browser_busy_rest_s']['p50']:.2f} / "
+              f"{busy['browser_busy_rest_s']['p95']:.2f} s | |")
     print(f"| server RSS before / after | {rss_before:.0f} / {rss_after:.0f} MB | ≤ 1.5 GB |")
     print(f"\nCPU during the rounds ({wall:.0f} s wall): server {server_cpu:.1f} s, whole machine "
           f"{machine_cpu:.1f} s (the rest: the browsers and any other work on the machine)")

@@ -1,8 +1,8 @@
 """Recommend — the new-user playground: a request in, the final list and how it was made.
 
 Top to bottom: the request box; the four stages at a glance; the final list with "Your
-taste, live" beside it; then how the list was made — stage 1 (parsed intent), stage 2
-(relevance-scored candidates), stage 3 (CF adjustments). The list is drawn first, the
+taste, live" beside it; then how the list was made — the time each stage took, stage 1
+(parsed intent), stage 2 (relevance-scored candidates), stage 3 (CF adjustments). The list is drawn first, the
 explanations after it (see :mod:`ui.priority`). Reactions update this browser session's live
 session (in memory only) and rerun only the fragments that change; the shared recommender
 is only read.
@@ -47,13 +47,13 @@ def page() -> None:
                 live = live_session(rec, text, liked, disliked, state, fresh=go)
         set_current_request(text, liked, disliked)
         stepper(live.result, rec.catalogue)
-        timing_tiles(live.result.timings)
         for fragment in ("final_list", "stage3"):
             ui.register_weight_fragment(fragment)
         final_list()
     finally:
         priority.list_shown()
     ui.md(h.section_heading("How this list was made", "Stage by stage, from your words to the ranking above"))
+    timing_tiles(live.result.timings)
     intent_view(live, state, liked, disliked)
     relevance_view()
     cf_view()
