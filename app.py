@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import blocks, latency, loader
 from ui import components as h
-from ui import blocks
+from ui import language_model as lm
 from ui import state as ui
-from ui import language_model as lm, latency, loader
 
 st.set_page_config(
     page_title="FirstReel · cold-start movie recommendations",

@@ -12,9 +12,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import components as h
-from ui import state as ui
-from ui import language_model as lm, loader, requests
 from recsys import charts
 from recsys.compare import (
     SYSTEMS,
@@ -31,7 +28,10 @@ from recsys.compare import (
     warmup_curves,
 )
 from recsys.evaluation.metrics import coverage, era_bounds
-from ui import blocks
+from ui import blocks, loader, requests
+from ui import components as h
+from ui import language_model as lm
+from ui import state as ui
 
 logger = logging.getLogger(__name__)
 WARMUP_FILE = "evaluation-warmup.json"
@@ -73,7 +73,7 @@ def page() -> None:
     the warm-up curves."""
     ui.md(h.page_intro(
         "How does the blend stack up?",
-        "The same request ranked five ways — a random cold start, plain popularity, the language model "
+        "The same request ranked five ways — a random cold start, plain popularity, relevance to your words "
         "alone, collaborative filtering alone, and the blend — then the benchmark on real typed requests.",
         eyebrow="Compare"))
     request = requests.current_request()
@@ -122,9 +122,9 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
         disliked_g = set(intent.disliked_genres)
         blend_set = set(lists["blend"])
 
-        ui.md(h.section_heading(f"Side by side — top {k}",
+        blocks.section(f"Side by side — top {k}",
                                 "Bold: also in the blend's list. Green edge: a genre you asked for. "
-                                "Red: a genre you said no to (an intent violation)."))
+                                "Red: a genre you said no to (an intent violation).")
         subtitles = {"random": "cold-start baseline", "popularity": "most rated × best rated",
                      "llm": "relevance r only", "cf": "ALS fold-in s only",
                      "blend": f"α {weights[0]:.2f} · β {weights[1]:.2f} · γ {weights[2]:.2f}"}
@@ -153,8 +153,8 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
                                           disliked=disliked_g, years=cat.years,
                                           era=era_bounds(intent.era) if intent.era is not None else None,
                                           coverage_value=cover))
-        ui.md(h.section_heading("Scorecard", "How each list serves this request, and how far it reaches into "
-                                             "the catalogue"))
+        blocks.section("Scorecard", "How each list serves this request, and how far it reaches into "
+                                             "the catalogue")
         frame = pd.DataFrame([{
             "system": system_label(m.system),
             "overlap": m.overlap_with_blend,
@@ -220,9 +220,9 @@ def _file_label(name: str) -> str:
 
 def benchmark_section(loaded: list[tuple[str, dict[str, Any] | str]]) -> None:
     """The ReDial benchmark: one metric per system with its interval, and the full table."""
-    ui.md(h.section_heading("Benchmark on real typed requests",
+    blocks.section("Benchmark on real typed requests",
                             "ReDial: requests people actually typed, with the movies they were later recommended "
-                            "and liked as ground truth. Mean with a bootstrap 95 % interval."))
+                            "and liked as ground truth. Mean with a bootstrap 95 % interval.")
     if not loaded:
         st.info("No benchmark results yet. Produce them with\n\n"
                 "```bash\npython -m recsys evaluate --json > assets/results/evaluation-redial.json\n```\n"
@@ -319,9 +319,9 @@ def warmup_section(data: dict[str, Any] | str | None) -> None:
     steps = sorted({p[0] for points in curves.values() for p in points})
     metric = metric_label(str(data.get("metric") or WARMUP_METRIC)) if isinstance(data, dict) else "Recall@10"
     after = (", ".join(str(n) for n in steps[:-1]) + f" and {steps[-1]}") if len(steps) > 1 else "0, 1, 3, 5 and 10"
-    ui.md(h.section_heading("Warming up with reactions",
+    blocks.section("Warming up with reactions",
                             f"How quickly each system improves as a new user reacts: {metric} after {after} "
-                            "liked movies (0 = the cold start from words alone)."))
+                            "liked movies (0 = the cold start from words alone).")
     if data is None:
         st.info("No warm-up results yet. Produce them with\n\n"
                 f"```bash\n{WARMUP_COMMAND}\n```\nand the curves appear here.", icon=":material/trending_up:")

@@ -52,7 +52,7 @@ def page() -> None:
         final_list()
     finally:
         priority.list_shown()
-    ui.md(h.section_heading("How this list was made", "Stage by stage, from your words to the ranking above"))
+    blocks.section("How this list was made", "Stage by stage, from your words to the ranking above")
     timing_tiles(live.result.timings)
     intent_view(live, state, liked, disliked)
     relevance_view()

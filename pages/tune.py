@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import components as h
-from ui import state as ui
 from ui import loader
+from ui import state as ui
 from recsys import charts
 from recsys.compare import best_point, metric_columns, metric_label, read_sweep, tidy_sweep
 

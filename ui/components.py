@@ -214,12 +214,6 @@ def stage_heading(number: int, title: str, subtitle: str, *, aside: str = "") ->
             f'<div class="fr-stage-sub">{esc(subtitle)}</div></div>{right}</div>')
 
 
-def section_heading(title: str, subtitle: str = "") -> str:
-    """An unnumbered section heading."""
-    sub = f'<div class="fr-stage-sub">{esc(subtitle)}</div>' if subtitle else ""
-    return f'<div class="fr-section"><div class="fr-section-title">{esc(title)}</div>{sub}</div>'
-
-
 @dataclass(frozen=True)
 class Step:
     """One box of the pipeline stepper."""
