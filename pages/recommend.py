@@ -38,9 +38,8 @@ def page() -> None:
     if not text:
         empty_page(asked=go, ready=rec is not None)
         return
-    priority.list_wanted()
-    try:
-        rec = rec or loader.engine()       # progress bar while the models load (first start builds the index)
+    rec = rec or loader.engine()           # progress bar while the models load (first start builds the index)
+    with priority.list_first():
         state = parser_state(rec)
         with blocks.request_errors("something went wrong while scoring", "Try again, or rephrase the request."):
             with st.spinner(busy_message(rec, state)):
@@ -50,8 +49,6 @@ def page() -> None:
         for fragment in ("final_list", "stage3"):
             ui.register_weight_fragment(fragment)
         final_list()
-    finally:
-        priority.list_shown()
     blocks.section("How this list was made", "Stage by stage, from your words to the ranking above")
     timing_tiles(live.result.timings)
     intent_view(live, state, liked, disliked)

@@ -3,7 +3,8 @@
 Every session's script runs in its own thread of one Python process, so when several users
 press *Recommend* at once their runs share the interpreter. Drawing a stage chart for one
 user would slow down the list another user is still waiting for. So a run that is about to
-draw a final list announces it (:func:`list_wanted`); once a run has drawn its own list it
+draw a final list announces it (:func:`list_wanted`, or :func:`list_first` around that part
+of the run); once a run has drawn its own list it
 waits, before its charts and tables, until no other session's list is pending
 (:func:`wait_for_lists`) — at most :data:`MAX_WAIT` seconds, so explanations are never
 starved. A run that ends early (an error, a new rerun) is forgotten after :data:`STALE`
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 MAX_WAIT = 3.0    #: seconds a run waits at most for other sessions' lists
 STALE = 15.0      #: seconds after which an announced list no longer holds anyone back
@@ -31,8 +34,11 @@ def list_wanted() -> None:
     if getattr(_local, "token", None) is not None:
         return
     with _cond:
+        now = time.monotonic()
+        for old in [t for t, started in _pending.items() if now - started >= STALE]:
+            del _pending[old]                 # runs that ended without saying so
         token = next(_tokens)
-        _pending[token] = time.monotonic()
+        _pending[token] = now
     _local.token = token
 
 
@@ -45,6 +51,17 @@ def list_shown() -> None:
     with _cond:
         _pending.pop(token, None)
         _cond.notify_all()
+
+
+@contextmanager
+def list_first() -> Iterator[None]:
+    """Around the part of a run that ends with its list drawn: announced on entry, shown on
+    exit (also when the run stops early)."""
+    list_wanted()
+    try:
+        yield
+    finally:
+        list_shown()
 
 
 def _others_pending() -> bool:

@@ -36,11 +36,8 @@ def final_list() -> None:
     session = current_live()
     if session is None:
         return
-    priority.list_wanted()
-    try:
+    with priority.list_first():
         _final_list(session, started)
-    finally:
-        priority.list_shown()
 
 
 def current_weights(session: PageSession) -> tuple[float, float, float] | None:
