@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui import blocks, loader
 from ui import components as h
+from ui import figures
 from ui import language_model as lm
 from ui import state as ui
 from recsys import charts
@@ -76,17 +77,14 @@ def catalogue_overview(rec: Any) -> None:
     c1, c2 = st.columns(2, gap="large")
     with c1:
         ui.md('<div class="fr-subhead">Popularity long tail</div>')
-        st.plotly_chart(charts.long_tail(cat.n_ratings), config={"displayModeBar": False}, key="long_tail", theme=None)
+        figures.show(charts.long_tail(cat.n_ratings), "long_tail")
         ui.md('<div class="fr-subhead">Rating distribution</div>')
-        st.plotly_chart(charts.rating_histogram(cat.ratings["rating"].to_numpy()), config={"displayModeBar": False},
-                        key="rating_hist", theme=None)
+        figures.show(charts.rating_histogram(cat.ratings["rating"].to_numpy()), "rating_hist")
     with c2:
         ui.md('<div class="fr-subhead">Movies per genre</div>')
-        st.plotly_chart(charts.genre_counts(stats["genre_count"]), config={"displayModeBar": False},
-                        key="genre_counts", theme=None)
+        figures.show(charts.genre_counts(stats["genre_count"]), "genre_counts")
         ui.md('<div class="fr-subhead">Movies per decade</div>')
-        st.plotly_chart(charts.movies_per_decade(cat.years), config={"displayModeBar": False}, key="decades",
-                        theme=None)
+        figures.show(charts.movies_per_decade(cat.years), "decades")
 
 
 # ----------------------------------------------------------------------------- explorer

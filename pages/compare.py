@@ -30,6 +30,7 @@ from recsys.compare import (
 from recsys.evaluation.metrics import coverage, era_bounds
 from ui import blocks, loader, requests
 from ui import components as h
+from ui import figures
 from ui import language_model as lm
 from ui import state as ui
 
@@ -197,17 +198,15 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
         colors = [charts.SYSTEM_COLORS[s] for s in SYSTEMS]
         c1, c2, c3 = st.columns([1.25, 1, 1], gap="medium")
         with c1:
-            st.plotly_chart(charts.overlap_heatmap(labels, overlap_matrix([lists[s] for s in SYSTEMS])),
-                            config={"displayModeBar": False}, key="overlap_heatmap", theme=None)
+            figures.show(charts.overlap_heatmap(labels, overlap_matrix([lists[s] for s in SYSTEMS])),
+                         "overlap_heatmap")
             st.caption("Overlap between every pair of lists (share of the row's list also in the column's).")
         with c2:
-            st.plotly_chart(charts.metric_bars(labels, [m.liked_genre_share for m in measures],
-                                               title="Liked-genre match", colors=colors, maximum=1.0),
-                            config={"displayModeBar": False}, key="liked_bars", theme=None)
+            figures.show(charts.metric_bars(labels, [m.liked_genre_share for m in measures],
+                                            title="Liked-genre match", colors=colors, maximum=1.0), "liked_bars")
         with c3:
-            st.plotly_chart(charts.metric_bars(labels, [m.novelty for m in measures], title="Novelty (bits)",
-                                               fmt=".1f", colors=colors),
-                            config={"displayModeBar": False}, key="novelty_bars", theme=None)
+            figures.show(charts.metric_bars(labels, [m.novelty for m in measures], title="Novelty (bits)",
+                                            fmt=".1f", colors=colors), "novelty_bars")
 
     ui.register_weight_fragment("compare_lists")
     compare_view()
@@ -276,10 +275,10 @@ def benchmark_section(loaded: list[tuple[str, dict[str, Any] | str]]) -> None:
     with left:
         systems = list(rows["system"])
         ci = [None if np.isnan(lo) else (lo, hi) for lo, hi in zip(rows["lo"], rows["hi"])]
-        st.plotly_chart(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
-                                             metric=metric_label(metric), ci=ci,
-                                             colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
-                        config={"displayModeBar": False}, key="bench_bar", theme=None)
+        figures.show(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
+                                          metric=metric_label(metric), ci=ci,
+                                          colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
+                     "bench_bar")
     with right:
         if "blend" in values:
             ui.md(f'<div class="fr-subhead">{h.esc(metric_label(metric))} of the blend</div>')
@@ -340,7 +339,7 @@ def warmup_section(data: dict[str, Any] | str | None) -> None:
                                    colors={s: charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in curves},
                                    bands=("blend",), dashed=[s for s in curves if s.startswith("blend-")])
         ui.md(h.keyline(charts.legend_items(fig)))
-        st.plotly_chart(fig, config={"displayModeBar": False}, key="warmup_curves", theme=None)
+        figures.show(fig, "warmup_curves")
     with right:
         rows = [{"system": system_short(system), "cold": points[0][1], "warm": points[-1][1],
                  "gain": points[-1][1] - points[0][1]} for system, points in curves.items()]

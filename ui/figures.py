@@ -24,9 +24,10 @@ def figure(name: str, key: Hashable, build: Callable[[], Any]) -> Any:
     return hit[1]
 
 
-def show(fig: Any, key: str) -> None:
-    """Draw a figure of :mod:`recsys.charts` (its own theme, no mode bar)."""
-    st.plotly_chart(fig, config=CONFIG, key=key, theme=None)
+def show(fig: Any, key: str, **options: Any) -> Any:
+    """Draw a figure of :mod:`recsys.charts` (its own theme, no mode bar); ``options`` go to
+    ``st.plotly_chart`` (e.g. ``on_select``)."""
+    return st.plotly_chart(fig, config=CONFIG, key=key, theme=None, **options)
 
 
 def chart(name: str, key: Hashable, build: Callable[[], Any]) -> Any:
