@@ -14,7 +14,10 @@ page idle). Meanwhile ``/_stcore/health`` is polled every 0.5 s; the
 server's RSS is read before the users arrive and after the last round.
 
 Prints p50 / p95 / max (targets on 2 cores: p50 ≤ 1 s, p95 ≤ 2 s), health-check failures,
-RSS before / after and the load average. Bounded: users × rounds requests, at most
+RSS before / after and the load average — and where the time goes: the server's own time from
+a run's start to its cards drawn (a hidden marker the page writes), how long each tab's
+renderer main thread was busy (CDP ``Performance.getMetrics`` ``TaskDuration``) before and
+after the list, and the CPU seconds of the server process and of the whole machine. Bounded: users × rounds requests, at most
 ``--timeout`` seconds per request. Note that the browsers share the CPU with the server.
 """
 
@@ -173,6 +176,9 @@ async def _user(browser, url: str, text: str, ready: list[int], start: asyncio.E
             ".fr-lat-row", "rows => rows.map(r => [r.querySelector('.fr-lat-name')?.innerText,"
                            " r.querySelector('.fr-lat-ms')?.innerText])")
         stages = {name: _ms(value) for name, value in rows if name and value}
+        server_list = await page.get_attribute("#list-server-timing", "data-ms")
+        if server_list:
+            stages["server_list_ms"] = float(server_list)
         stages["browser_busy_list_s"] = busy_listed - busy0
         stages["browser_busy_rest_s"] = busy_settled - busy_listed
         return listed, settled, first, stages
@@ -261,6 +267,8 @@ def main() -> int:
         "server_pipeline_ms": {name: {"p50": round(statistics.median(v), 1), "p95": round(_pct(v, 0.95), 1)}
                                for name in ("Encode request", "Total")
                                if (v := [st[name] for st in stages if name in st])},
+        "server_run_to_list_ms": {"p50": round(statistics.median(v), 1), "p95": round(_pct(v, 0.95), 1)}
+        if (v := [st["server_list_ms"] for st in stages if "server_list_ms" in st]) else {},
         "browser_busy_s": {name: {"p50": round(statistics.median(v), 2), "p95": round(_pct(v, 0.95), 2)}
                            for name in ("browser_busy_list_s", "browser_busy_rest_s")
                            if (v := [st[name] for st in stages if name in st])},
@@ -284,6 +292,9 @@ def main() -> int:
           f"{health['slowest']:.2f} s | 0 |")
     for name, v in figures["server_pipeline_ms"].items():
         print(f"| server-side pipeline: {name.lower()}, p50 / p95 | {v['p50']:.0f} / {v['p95']:.0f} ms | |")
+    if figures["server_run_to_list_ms"]:
+        v = figures["server_run_to_list_ms"]
+        print(f"| server: script run start → all cards drawn, p50 / p95 | {v['p50']:.0f} / {v['p95']:.0f} ms | |")
     busy = figures["browser_busy_s"]
     if busy:
         print(f"| one browser tab's main thread busy: submit → list, p50 / p95 | "

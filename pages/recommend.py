@@ -10,6 +10,8 @@ is only read.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from ui import blocks, loader, priority
@@ -28,6 +30,7 @@ from ui.requests import live_session, set_current_request
 
 def page() -> None:
     """A request box; then the list and the stages of the request, or an empty state."""
+    st.session_state["_run_started"] = time.perf_counter()      # for the list's server-side timing
     ui.md(h.page_intro(
         "What do you feel like watching?",
         "Describe it in your own words — English or 中文. No account, no history: your list comes first, "

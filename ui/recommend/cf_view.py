@@ -117,8 +117,12 @@ def scatter(session: Any, weights: tuple[float, float, float]) -> None:
 
 
 def seed_table(final: Any, cat: Any) -> None:
-    """The pseudo-history folded into CF, in a collapsed panel."""
-    with st.expander(f"Pseudo-history folded into CF ({len(final.seeds)} seeds)", icon=":material/history:"):
+    """The pseudo-history folded into CF, in a collapsed panel (the table is sent only while it is open)."""
+    panel = st.expander(f"Pseudo-history folded into CF ({len(final.seeds)} seeds)", icon=":material/history:",
+                        key="seeds_open", on_change="rerun")
+    with panel:
+        if not panel.open:
+            return
         seeds = pd.DataFrame([{"movie": cat.label(s.item), "confidence": float(s.confidence), "why": s.reason}
                               for s in final.seeds], columns=["movie", "confidence", "why"])
         st.dataframe(seeds, hide_index=True, key="seed_table", column_config={

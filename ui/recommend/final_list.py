@@ -33,11 +33,12 @@ HEADING = (4, "Final list")
 def final_list() -> None:
     """The list for the current weights, list length and reactions, then the panel beside it."""
     started = time.perf_counter()
+    run_started = st.session_state.pop("_run_started", None)      # set by the page in a full run
     session = current_live()
     if session is None:
         return
     with priority.list_first():
-        _final_list(session, started)
+        _final_list(session, started, run_started or started)
 
 
 def current_weights(session: PageSession) -> tuple[float, float, float] | None:
@@ -50,7 +51,7 @@ def current_weights(session: PageSession) -> tuple[float, float, float] | None:
     return session.effective_weights.as_tuple()
 
 
-def _final_list(session: PageSession, started: float) -> None:
+def _final_list(session: PageSession, started: float, run_started: float) -> None:
     problem = st.session_state.pop("_reaction_problem", None)
     if problem:
         st.warning(problem, icon=":material/warning:")
@@ -70,6 +71,7 @@ def _final_list(session: PageSession, started: float) -> None:
     with list_col:
         items, reranked = rerank_row(session)
         cards(items, session, weight_sum=alpha + beta + gamma, reranked=reranked)
+    list_ms = (time.perf_counter() - run_started) * 1000       # this run's start → the cards drawn
     reaction = session.last_reaction
     if "started" in reaction:
         reaction["list_ms"] = (time.perf_counter() - reaction["started"]) * 1000
@@ -79,7 +81,8 @@ def _final_list(session: PageSession, started: float) -> None:
     score_breakdown(session)
     download(items)
     ui.md(f'<div class="fr-timing" id="blend-timing">Re-blended in {reblend_ms:.1f} ms · list and panel '
-          f'rendered in {(time.perf_counter() - started) * 1000:.0f} ms (server)</div>')
+          f'rendered in {(time.perf_counter() - started) * 1000:.0f} ms (server)</div>'
+          f'<span class="fr-hidden" id="list-server-timing" data-ms="{list_ms:.1f}"></span>')
 
 
 def rerank_row(session: PageSession) -> tuple[list[Any], bool]:

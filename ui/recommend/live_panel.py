@@ -50,12 +50,15 @@ def interest(session: Any) -> None:
     """The estimated interest distribution over genres and decades, before and after the last reaction."""
     now, before = session.interest(), session.previous_interest
     key = (session.key, tuple(session.reactions.items()), tuple(item.movie_id for item in session.result.items))
-    genres_tab, decades_tab = st.tabs(["Genres", "Decades"])
-    with genres_tab:
-        figures.chart("interest_genres", key, lambda: charts.interest_distribution(
-            now.genres, before.genres if before else None, avoided=session.base_intent.disliked_genres))
-    with decades_tab:
-        figures.chart("interest_decades", key, lambda: charts.interest_distribution(
-            now.decades, before.decades if before else None, by="name"))
+    # Only the open tab's chart is built and sent (a tab switch reruns the list's fragment).
+    genres_tab, decades_tab = st.tabs(["Genres", "Decades"], key="interest_tab", on_change="rerun")
+    if genres_tab.open is not False:
+        with genres_tab:
+            figures.chart("interest_genres", key, lambda: charts.interest_distribution(
+                now.genres, before.genres if before else None, avoided=session.base_intent.disliked_genres))
+    if decades_tab.open:
+        with decades_tab:
+            figures.chart("interest_decades", key, lambda: charts.interest_distribution(
+                now.decades, before.decades if before else None, by="name"))
     st.caption("Share of your estimated interest" + (" · dark ticks: before your last reaction" if before else "")
                + ".")
