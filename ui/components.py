@@ -302,7 +302,7 @@ def movie_card(card: CardData, *, weight_sum: float) -> str:
     prov = []
     if card.blend_rank is not None and card.blend_rank != card.rank:
         prov.append(f"blend #{card.blend_rank}")
-    prov.append(f"Relevance #{card.llm_rank}" if card.llm_rank else "not a relevance pick")
+    prov.append(f"relevance #{card.llm_rank}" if card.llm_rank else "not a relevance pick")
     prov.append(f"CF #{card.cf_rank}" if card.cf_rank else "not a CF pick")
     year_txt = f" ({card.year})" if card.year else ""
     return (f'<div class="fr-card" data-movie-id="{card.movie_id}">{poster}<div class="fr-card-body">'

@@ -396,7 +396,7 @@ def test_card_html_has_title_score_bar_and_reasons() -> None:
                     llm_rank=3, cf_rank=None, movie_id=2571)
     out = movie_card(card, weight_sum=1.0)
     assert 'data-movie-id="2571"' in out and "&lt;Co&gt;" in out and "0.91" in out
-    assert out.count("<li>") == 2 and "Relevance #3" in out and "not a CF pick" in out
+    assert out.count("<li>") == 2 and "relevance #3" in out and "not a CF pick" in out
     assert initials("The Matrix") == "M" and initials("Toy Story 2") == "TS"
 
 
