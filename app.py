@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import blocks, latency, loader
 from ui import components as h
-from ui import blocks
+from ui import language_model as lm
 from ui import state as ui
 
 st.set_page_config(
@@ -71,8 +72,9 @@ def _weight_mix() -> None:
 with st.sidebar:
     ui.md('<div class="fr-side-title">Blend weights</div>'
           '<div class="fr-side-formula">final = α·r̂ + β·ŝ + γ·b̂</div>')
-    st.slider("α · LLM relevance r", 0.0, 1.0, step=0.05, key="alpha", format="%.2f", on_change=_weights_moved,
-              help="How much the language-model relevance of each movie to your words counts.")
+    st.slider("α · relevance r", 0.0, 1.0, step=0.05, key="alpha", format="%.2f", on_change=_weights_moved,
+              help="How much the relevance of each movie to your words counts (embedding similarity plus the "
+                   "rules read from your request).")
     st.slider("β · collaborative filtering s", 0.0, 1.0, step=0.05, key="beta", format="%.2f",
               on_change=_weights_moved,
               help="How much 'people who loved the movies you named also loved…' counts (ALS fold-in).")
@@ -83,8 +85,8 @@ with st.sidebar:
     with st.container(horizontal=True, gap="small", key="presets"):
         st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,),
                   help="α {:.2f} · β {:.2f} · γ {:.2f}".format(*ui.DEFAULT_WEIGHTS))
-        st.button("LLM only", on_click=_preset, args=((1.0, 0.0, 0.0),), help="α 1 · β 0 · γ 0")
-        st.button("CF only", on_click=_preset, args=((0.0, 1.0, 0.0),), help="α 0 · β 1 · γ 0")
+        st.button("Relevance", on_click=_preset, args=((1.0, 0.0, 0.0),), help="Relevance only: α 1 · β 0 · γ 0")
+        st.button("CF", on_click=_preset, args=((0.0, 1.0, 0.0),), help="Collaborative filtering only: α 0 · β 1 · γ 0")
     ui.md('<div class="fr-side-note">Each signal is rescaled to 0–1 over the request\'s candidates, so '
           'the sliders mean what they say. They apply on every page.</div>')
 
@@ -100,20 +102,20 @@ _CHOICE_NOTES = {
 def _latency() -> None:
     """This session's last pipeline run, per stage (pages redraw it after a run)."""
     st.session_state["_latency_slot"] = st.empty()
-    ui.show_latency()
+    latency.show_latency()
 
 
 with st.sidebar:
     ui.md('<div class="fr-side-title fr-side-section">Language model</div>')
-    if st.session_state.get(ui.PARSER_KEY) not in ui.PARSER_LABELS:
-        st.session_state[ui.PARSER_KEY] = "auto"
+    if st.session_state.get(lm.PARSER_KEY) not in lm.PARSER_LABELS:
+        st.session_state[lm.PARSER_KEY] = "auto"
     st.segmented_control(
-        "Intent parser", list(ui.PARSER_LABELS), key=ui.PARSER_KEY, format_func=lambda c: ui.PARSER_LABELS[c],
+        "Intent parser", list(lm.PARSER_LABELS), key=lm.PARSER_KEY, format_func=lambda c: lm.PARSER_LABELS[c],
         required=True, width="stretch",
         help="Auto: the generative LLM when one is configured and healthy, else the built-in rules. "
              "Built-in rules: never ask the LLM. LLM: always ask it (a failed call still falls back).")
-    llm = ui.llm_status()
-    choice = ui.chosen_parser()
+    llm = lm.llm_status()
+    choice = lm.chosen_parser()
     if choice == "llm" and not llm.configured:
         note = '<div class="fr-side-warn">No generative LLM is configured, so the built-in rules answer. ' \
                'Set RECSYS_LLM_BASE_URL and RECSYS_LLM_MODEL (or RECSYS_LLM_LOCAL) and restart.</div>'
@@ -123,23 +125,23 @@ with st.sidebar:
     _latency()
 
 # ----------------------------------------------------------------------------- engine + header
-loader = ui.engine_loader()          # starts loading in the background; pages wait for it
+engine = loader.engine_loader()          # starts loading in the background; pages wait for it
 
 with st.sidebar:
-    if loader.ready:
-        rec = loader.recommender
+    if engine.ready:
+        rec = engine.recommender
         status = (f'<span class="fr-dot fr-dot-ok"></span>Ready · {len(rec.catalogue):,} movies · '
                   f'{h.esc(rec.index.model_id)}')
-    elif loader.failed:
+    elif engine.failed:
         status = '<span class="fr-dot fr-dot-bad"></span>Not available — see the message on the page'
     else:
         status = '<span class="fr-dot fr-dot-busy"></span>Warming up the models…'
     ui.md(f'<div class="fr-side-status">{status}</div>'
           '<div class="fr-side-note">Nothing you type is stored: requests live in memory only.</div>')
 
-if loader.ready:
-    pill = h.badge(f"● Ready · {len(loader.recommender.catalogue):,} movies", "good")
-elif loader.failed:
+if engine.ready:
+    pill = h.badge(f"● Ready · {len(engine.recommender.catalogue):,} movies", "good")
+elif engine.failed:
     pill = h.badge("● Not available", "bad")
 else:
     pill = h.badge("● Warming up…", "warn")

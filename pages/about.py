@@ -8,14 +8,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ui import blocks, loader
 from ui import components as h
+from ui import figures
+from ui import language_model as lm
 from ui import state as ui
 from recsys import charts
 from recsys.compare import adapter_facts
 
 def attributions() -> None:
     """Licences and citations the data and models require (always shown, even without data)."""
-    ui.md(h.section_heading("Data licences and attributions"))
+    blocks.section("Data licences and attributions")
     cites = [
         ("MovieLens (ml-latest-small)",
          ("F. Maxwell Harper and Joseph A. Konstan. 2015. <em>The MovieLens Datasets: History and Context.</em> "
@@ -69,22 +72,19 @@ def catalogue_overview(rec: Any) -> None:
     tiles[5].metric("Median ratings", f"{stats['median']:.0f}", border=True,
                     help=f"Mean rating ★{stats['mean_rating']:.2f}")
 
-    ui.md(h.section_heading("Catalogue statistics", "Why popularity is a strong baseline — and why a cold start needs "
-                                                    "more than popularity"))
+    blocks.section("Catalogue statistics", "Why popularity is a strong baseline — and why a cold start needs "
+                                                    "more than popularity")
     c1, c2 = st.columns(2, gap="large")
     with c1:
         ui.md('<div class="fr-subhead">Popularity long tail</div>')
-        st.plotly_chart(charts.long_tail(cat.n_ratings), config={"displayModeBar": False}, key="long_tail", theme=None)
+        figures.show(charts.long_tail(cat.n_ratings), "long_tail")
         ui.md('<div class="fr-subhead">Rating distribution</div>')
-        st.plotly_chart(charts.rating_histogram(cat.ratings["rating"].to_numpy()), config={"displayModeBar": False},
-                        key="rating_hist", theme=None)
+        figures.show(charts.rating_histogram(cat.ratings["rating"].to_numpy()), "rating_hist")
     with c2:
         ui.md('<div class="fr-subhead">Movies per genre</div>')
-        st.plotly_chart(charts.genre_counts(stats["genre_count"]), config={"displayModeBar": False},
-                        key="genre_counts", theme=None)
+        figures.show(charts.genre_counts(stats["genre_count"]), "genre_counts")
         ui.md('<div class="fr-subhead">Movies per decade</div>')
-        st.plotly_chart(charts.movies_per_decade(cat.years), config={"displayModeBar": False}, key="decades",
-                        theme=None)
+        figures.show(charts.movies_per_decade(cat.years), "decades")
 
 
 # ----------------------------------------------------------------------------- explorer
@@ -140,8 +140,8 @@ def explorer(rec: Any) -> None:
 
 def knowledge_section(rec: Any) -> None:
     """What the recommender knows about each movie beyond MovieLens, and where it came from."""
-    ui.md(h.section_heading("Movie knowledge", "People, plots, keywords and Chinese titles used to "
-                                               "understand requests"))
+    blocks.section("Movie knowledge", "People, plots, keywords and Chinese titles used to "
+                                               "understand requests")
     index = rec.knowledge
     know = index.knowledge if index is not None else None
     if know is None or not know.available:
@@ -165,9 +165,9 @@ def knowledge_section(rec: Any) -> None:
 # ----------------------------------------------------------------------------- models
 def models_section(rec: Any, loader: Any) -> None:
     """One card per stage with the model in use and how it is set up, the adapter after stage 3."""
-    ui.md(h.section_heading("Models in use", "Loaded once per server and shared read-only by every session"))
-    state = ui.parser_state(rec)
-    llm = ui.llm_status()
+    blocks.section("Models in use", "Loaded once per server and shared read-only by every session")
+    state = lm.parser_state(rec)
+    llm = lm.llm_status()
     als = rec.cf.config if hasattr(rec.cf, "config") else None
     cfg = rec.config
     alpha, beta, gamma = cfg.weights.as_tuple()
@@ -235,17 +235,17 @@ def page() -> None:
         "Data & about",
         "What the recommender knows: the MovieLens catalogue it ranks, the models it runs, and the data "
         "licences behind it.", eyebrow="Data & about"))
-    loader = ui.engine_loader()
-    if loader.failed:
-        ui.show_load_error(loader)
+    engine = loader.engine_loader()
+    if engine.failed:
+        loader.show_load_error(engine)
         attributions()
         return
-    rec = ui.engine()
+    rec = loader.engine()
     catalogue_overview(rec)
-    ui.md(h.section_heading("Catalogue explorer", "Search and filter the movies the recommender can suggest"))
+    blocks.section("Catalogue explorer", "Search and filter the movies the recommender can suggest")
     explorer(rec)
     knowledge_section(rec)
-    models_section(rec, loader)
+    models_section(rec, engine)
     attributions()
 
 

@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import components as h
-from ui import state as ui
 from recsys import charts
 from recsys.compare import (
     SYSTEMS,
@@ -30,7 +28,11 @@ from recsys.compare import (
     warmup_curves,
 )
 from recsys.evaluation.metrics import coverage, era_bounds
-from ui import blocks
+from ui import blocks, loader, requests
+from ui import components as h
+from ui import figures
+from ui import language_model as lm
+from ui import state as ui
 
 logger = logging.getLogger(__name__)
 WARMUP_FILE = "evaluation-warmup.json"
@@ -44,7 +46,7 @@ def _prompt_lists(_rec: Any, engine_key: str, weights: tuple[float, float, float
     out: dict[str, list[list[int]]] = {s: [] for s in SYSTEMS}
     for prompt in ui.example_prompts():
         try:
-            result = ui.stages(_rec, prompt["text"], use_adapter=use_adapter, state=ui.builtin_state(_rec))
+            result = requests.stages(_rec, prompt["text"], use_adapter=use_adapter, state=lm.builtin_state(_rec))
         except Exception:  # noqa: BLE001 - an odd prompt just does not count
             logger.info("example prompt skipped: %r", prompt.get("label"))
             continue
@@ -72,11 +74,11 @@ def page() -> None:
     the warm-up curves."""
     ui.md(h.page_intro(
         "How does the blend stack up?",
-        "The same request ranked five ways — a random cold start, plain popularity, the language model "
+        "The same request ranked five ways — a random cold start, plain popularity, relevance to your words "
         "alone, collaborative filtering alone, and the blend — then the benchmark on real typed requests.",
         eyebrow="Compare"))
-    request = ui.current_request()
-    rec = ui.engine()
+    request = requests.current_request()
+    rec = loader.engine()
     if request is None:
         nothing_to_compare()
     else:
@@ -92,14 +94,14 @@ def nothing_to_compare() -> None:
     ui.md(h.empty_state("Nothing to compare yet",
                         "Run a request on the Recommend page, or pick an example here to see it ranked five "
                         "ways."))
-    blocks.example_chips("Pick an example request", "compare_example", on_pick=ui.set_current_request)
+    blocks.example_chips("Pick an example request", "compare_example", on_pick=requests.set_current_request)
 
 
 def request_section(rec: Any, request: dict[str, Any]) -> None:
     """The request, then the five lists and the scorecard (a fragment: follows the sliders)."""
     text, liked, disliked = request["text"], tuple(request["liked"]), tuple(request["disliked"])
     with blocks.request_errors("this request could not be ranked", "Try another one on the Recommend page."):
-        result = ui.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
+        result = requests.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
     intent = result.intent
     cat = rec.catalogue
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")
@@ -121,9 +123,9 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
         disliked_g = set(intent.disliked_genres)
         blend_set = set(lists["blend"])
 
-        ui.md(h.section_heading(f"Side by side — top {k}",
+        blocks.section(f"Side by side — top {k}",
                                 "Bold: also in the blend's list. Green edge: a genre you asked for. "
-                                "Red: a genre you said no to (an intent violation)."))
+                                "Red: a genre you said no to (an intent violation).")
         subtitles = {"random": "cold-start baseline", "popularity": "most rated × best rated",
                      "llm": "relevance r only", "cf": "ALS fold-in s only",
                      "blend": f"α {weights[0]:.2f} · β {weights[1]:.2f} · γ {weights[2]:.2f}"}
@@ -152,8 +154,8 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
                                           disliked=disliked_g, years=cat.years,
                                           era=era_bounds(intent.era) if intent.era is not None else None,
                                           coverage_value=cover))
-        ui.md(h.section_heading("Scorecard", "How each list serves this request, and how far it reaches into "
-                                             "the catalogue"))
+        blocks.section("Scorecard", "How each list serves this request, and how far it reaches into "
+                                             "the catalogue")
         frame = pd.DataFrame([{
             "system": system_label(m.system),
             "overlap": m.overlap_with_blend,
@@ -196,17 +198,15 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
         colors = [charts.SYSTEM_COLORS[s] for s in SYSTEMS]
         c1, c2, c3 = st.columns([1.25, 1, 1], gap="medium")
         with c1:
-            st.plotly_chart(charts.overlap_heatmap(labels, overlap_matrix([lists[s] for s in SYSTEMS])),
-                            config={"displayModeBar": False}, key="overlap_heatmap", theme=None)
+            figures.show(charts.overlap_heatmap(labels, overlap_matrix([lists[s] for s in SYSTEMS])),
+                         "overlap_heatmap")
             st.caption("Overlap between every pair of lists (share of the row's list also in the column's).")
         with c2:
-            st.plotly_chart(charts.metric_bars(labels, [m.liked_genre_share for m in measures],
-                                               title="Liked-genre match", colors=colors, maximum=1.0),
-                            config={"displayModeBar": False}, key="liked_bars", theme=None)
+            figures.show(charts.metric_bars(labels, [m.liked_genre_share for m in measures],
+                                            title="Liked-genre match", colors=colors, maximum=1.0), "liked_bars")
         with c3:
-            st.plotly_chart(charts.metric_bars(labels, [m.novelty for m in measures], title="Novelty (bits)",
-                                               fmt=".1f", colors=colors),
-                            config={"displayModeBar": False}, key="novelty_bars", theme=None)
+            figures.show(charts.metric_bars(labels, [m.novelty for m in measures], title="Novelty (bits)",
+                                            fmt=".1f", colors=colors), "novelty_bars")
 
     ui.register_weight_fragment("compare_lists")
     compare_view()
@@ -219,9 +219,9 @@ def _file_label(name: str) -> str:
 
 def benchmark_section(loaded: list[tuple[str, dict[str, Any] | str]]) -> None:
     """The ReDial benchmark: one metric per system with its interval, and the full table."""
-    ui.md(h.section_heading("Benchmark on real typed requests",
+    blocks.section("Benchmark on real typed requests",
                             "ReDial: requests people actually typed, with the movies they were later recommended "
-                            "and liked as ground truth. Mean with a bootstrap 95 % interval."))
+                            "and liked as ground truth. Mean with a bootstrap 95 % interval.")
     if not loaded:
         st.info("No benchmark results yet. Produce them with\n\n"
                 "```bash\npython -m recsys evaluate --json > assets/results/evaluation-redial.json\n```\n"
@@ -275,10 +275,10 @@ def benchmark_section(loaded: list[tuple[str, dict[str, Any] | str]]) -> None:
     with left:
         systems = list(rows["system"])
         ci = [None if np.isnan(lo) else (lo, hi) for lo, hi in zip(rows["lo"], rows["hi"])]
-        st.plotly_chart(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
-                                             metric=metric_label(metric), ci=ci,
-                                             colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
-                        config={"displayModeBar": False}, key="bench_bar", theme=None)
+        figures.show(charts.benchmark_bar([system_short(s) for s in systems], rows["value"].tolist(),
+                                          metric=metric_label(metric), ci=ci,
+                                          colors=[charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in systems]),
+                     "bench_bar")
     with right:
         if "blend" in values:
             ui.md(f'<div class="fr-subhead">{h.esc(metric_label(metric))} of the blend</div>')
@@ -318,9 +318,9 @@ def warmup_section(data: dict[str, Any] | str | None) -> None:
     steps = sorted({p[0] for points in curves.values() for p in points})
     metric = metric_label(str(data.get("metric") or WARMUP_METRIC)) if isinstance(data, dict) else "Recall@10"
     after = (", ".join(str(n) for n in steps[:-1]) + f" and {steps[-1]}") if len(steps) > 1 else "0, 1, 3, 5 and 10"
-    ui.md(h.section_heading("Warming up with reactions",
+    blocks.section("Warming up with reactions",
                             f"How quickly each system improves as a new user reacts: {metric} after {after} "
-                            "liked movies (0 = the cold start from words alone)."))
+                            "liked movies (0 = the cold start from words alone).")
     if data is None:
         st.info("No warm-up results yet. Produce them with\n\n"
                 f"```bash\n{WARMUP_COMMAND}\n```\nand the curves appear here.", icon=":material/trending_up:")
@@ -339,7 +339,7 @@ def warmup_section(data: dict[str, Any] | str | None) -> None:
                                    colors={s: charts.SYSTEM_COLORS.get(s, charts.ACCENT_SOFT) for s in curves},
                                    bands=("blend",), dashed=[s for s in curves if s.startswith("blend-")])
         ui.md(h.keyline(charts.legend_items(fig)))
-        st.plotly_chart(fig, config={"displayModeBar": False}, key="warmup_curves", theme=None)
+        figures.show(fig, "warmup_curves")
     with right:
         rows = [{"system": system_short(system), "cold": points[0][1], "warm": points[-1][1],
                  "gain": points[-1][1] - points[0][1]} for system, points in curves.items()]

@@ -8,6 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import components as h
+from ui import figures
+from ui import loader
 from ui import state as ui
 from recsys import charts
 from recsys.compare import best_point, metric_columns, metric_label, read_sweep, tidy_sweep
@@ -100,7 +102,7 @@ def load_sweep() -> tuple[pd.DataFrame | None, str]:
     quick = st.session_state.get("_quick_sweep_size")
     if not (quick and dev.exists()):
         return None, ""
-    rec = ui.engine()
+    rec = loader.engine()
     store = _sweep_store()
     key = (ui.engine_key(rec), str(dev), int(quick))
     try:
@@ -154,11 +156,9 @@ def tune_view(sweep: pd.DataFrame, source: str) -> None:
     best = best_point(sweep, metric)
     left, right = st.columns([1.6, 1], gap="large")
     with left:
-        st.plotly_chart(
-            charts.weight_grid(sweep["alpha"], sweep["beta"], sweep[metric], metric=metric_label(metric),
-                               current=current if total > 0 else None, best=best[:3]),
-            config={"displayModeBar": False}, key="tune_grid", theme=None, on_select=_on_grid_select,
-            selection_mode="points")
+        figures.show(charts.weight_grid(sweep["alpha"], sweep["beta"], sweep[metric], metric=metric_label(metric),
+                                        current=current if total > 0 else None, best=best[:3]),
+                     "tune_grid", on_select=_on_grid_select, selection_mode="points")
     with right:
         c1, c2 = st.columns(2)
         c1.metric(f"Best {metric_label(metric)}", f"{best[3]:.4f}",

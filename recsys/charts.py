@@ -25,9 +25,9 @@ ACCENT_SOFT = "#C7CBF8"
 GOOD = "#16A34A"
 BAD = "#DC2626"
 
-#: One colour per blended signal (LLM relevance r, CF s, prior b).
+#: One colour per blended signal (relevance r, CF s, prior b).
 SIGNAL_COLORS = {"r": ACCENT, "s": "#14B8A6", "b": "#94A3B8"}
-SIGNAL_NAMES = {"r": "LLM relevance α·r̂", "s": "Collaborative filtering β·ŝ", "b": "Popularity prior γ·b̂"}
+SIGNAL_NAMES = {"r": "Relevance α·r̂", "s": "Collaborative filtering β·ŝ", "b": "Popularity prior γ·b̂"}
 
 #: Terms of the relevance score r (``RelevanceScores.components``): label and colour.
 COMPONENT_STYLE: dict[str, tuple[str, str]] = {
@@ -229,7 +229,7 @@ def interest_distribution(current: Sequence[tuple[str, float]],
 
 def relevance_bar(labels: Sequence[str], components: Mapping[str, Sequence[float] | np.ndarray],
                   totals: Sequence[float] | np.ndarray) -> go.Figure:
-    """Top LLM candidates: each bar is ``r`` split into its weighted terms (best on top).
+    """Top relevance-scored candidates: each bar is ``r`` split into its weighted terms (best on top).
 
     ``components`` maps a term name (``RelevanceScores.components`` keys) to one value per
     label; penalties are negative and stack to the left of zero. A dark tick marks ``r``.
@@ -260,16 +260,16 @@ def relevance_bar(labels: Sequence[str], components: Mapping[str, Sequence[float
 
 def score_scatter(r_hat: Sequence[float], s_hat: Sequence[float], labels: Sequence[str],
                   groups: Sequence[str], *, weights: tuple[float, float, float] | None = None) -> go.Figure:
-    """LLM relevance r̂ (x) against CF score ŝ (y) over the candidate pool.
+    """Relevance r̂ (x) against CF score ŝ (y) over the candidate pool.
 
     ``groups`` names each point's role: ``"final"`` (in the final list), ``"injected"``
-    (in the final list, brought in by CF), ``"llm"`` (LLM candidate), ``"cf"`` (CF
+    (in the final list, brought in by CF), ``"llm"`` (relevance candidate), ``"cf"`` (CF
     candidate only). Points in the final list are drawn on top. With ``weights``, a dotted
     line marks the cut-off ``α·r̂ + β·ŝ`` of the last item in the final list.
     """
     style = {
         "cf": ("CF candidate", "#99F6E4", 7, "circle"),
-        "llm": ("LLM candidate", "#C7CBF8", 7, "circle"),
+        "llm": ("Relevance candidate", "#C7CBF8", 7, "circle"),
         "final": ("In the final list", ACCENT, 12, "circle"),
         "injected": ("Final list, injected by CF", "#0D9488", 13, "diamond"),
     }
@@ -303,7 +303,7 @@ def score_scatter(r_hat: Sequence[float], s_hat: Sequence[float], labels: Sequen
                              "x": _floats(xs[keep]), "y": _floats(ys[keep]), "hoverinfo": "skip",
                              "line": {"color": MUTED, "width": 1, "dash": "dot"}})
     return _figure(data, height=400, show_legend=False,
-                   xaxis={"title": "LLM relevance r̂", "range": [-0.04, 1.06], "zeroline": False},
+                   xaxis={"title": "Relevance r̂", "range": [-0.04, 1.06], "zeroline": False},
                    yaxis={"title": "CF score ŝ", "range": [-0.04, 1.06], "zeroline": False})
 
 
@@ -483,7 +483,7 @@ def weight_grid(alpha: Sequence[float], beta: Sequence[float], values: Sequence[
                      "hovertemplate": "your sliders: α %{x:.2f} · β %{y:.2f}<extra></extra>"})
     return _figure(
         data, height=540, legend={"y": -0.12, "yanchor": "top"}, margin={"t": 10, "b": 10, "l": 8, "r": 8},
-        xaxis={"title": "α  (LLM relevance r)", "range": [-0.07, 1.07], "dtick": 0.1, "zeroline": False,
+        xaxis={"title": "α  (relevance r)", "range": [-0.07, 1.07], "dtick": 0.1, "zeroline": False,
                "showgrid": False, "fixedrange": True},
         yaxis={"title": "β  (collaborative filtering s)", "range": [-0.07, 1.07], "dtick": 0.1, "zeroline": False,
                "showgrid": False, "fixedrange": True, "tickfont": {"color": MUTED}},

@@ -2,6 +2,7 @@
 
 * :func:`weights_ok` — the all-zero-weights check with its warning (sidebar, Compare, Recommend).
 * :func:`example_chips` — example requests as pills; a click makes one the current request.
+* :func:`section` — an unnumbered section heading (native subheader and caption).
 * :func:`request_errors` — the request's failure modes as a friendly box, never a traceback:
   an unusable request is a warning with what to do, anything else an error; the page stops.
 """
@@ -30,6 +31,13 @@ def weights_ok(weights: tuple[float, float, float], *, heading: str = "") -> boo
         state.md(heading)
     st.warning(ZERO_WEIGHTS, icon=":material/balance:")
     return False
+
+
+def section(title: str, subtitle: str = "") -> None:
+    """An unnumbered section heading with an optional one-line subtitle."""
+    st.subheader(title, anchor=False, divider=False)
+    if subtitle:
+        st.caption(subtitle)
 
 
 def example_chips(label: str, key: str, *, on_pick: Callable[[str], None] | None = None) -> None:

@@ -41,7 +41,7 @@ GENRE_COLORS: dict[str, tuple[str, str]] = {
 }
 DEFAULT_COLORS = ("#4F46E5", "#818CF8")
 
-SIGNAL_SHORT = {"r": "LLM", "s": "CF", "b": "Prior"}
+SIGNAL_SHORT = {"r": "Relevance", "s": "CF", "b": "Prior"}
 
 #: Which blended signal each kind of explanation comes from (its bullet takes that colour).
 REASON_SIGNAL = {"title": "r", "genre": "r", "era": "r", "keyword": "r", "similar": "r", "adapter": "r",
@@ -214,12 +214,6 @@ def stage_heading(number: int, title: str, subtitle: str, *, aside: str = "") ->
             f'<div class="fr-stage-sub">{esc(subtitle)}</div></div>{right}</div>')
 
 
-def section_heading(title: str, subtitle: str = "") -> str:
-    """An unnumbered section heading."""
-    sub = f'<div class="fr-stage-sub">{esc(subtitle)}</div>' if subtitle else ""
-    return f'<div class="fr-section"><div class="fr-section-title">{esc(title)}</div>{sub}</div>'
-
-
 @dataclass(frozen=True)
 class Step:
     """One box of the pipeline stepper."""
@@ -308,7 +302,7 @@ def movie_card(card: CardData, *, weight_sum: float) -> str:
     prov = []
     if card.blend_rank is not None and card.blend_rank != card.rank:
         prov.append(f"blend #{card.blend_rank}")
-    prov.append(f"LLM #{card.llm_rank}" if card.llm_rank else "not an LLM pick")
+    prov.append(f"relevance #{card.llm_rank}" if card.llm_rank else "not a relevance pick")
     prov.append(f"CF #{card.cf_rank}" if card.cf_rank else "not a CF pick")
     year_txt = f" ({card.year})" if card.year else ""
     return (f'<div class="fr-card" data-movie-id="{card.movie_id}">{poster}<div class="fr-card-body">'
@@ -441,6 +435,12 @@ def keyline(items: Sequence[tuple[str, str]], *, extra: str = "") -> str:
     return f'<div class="fr-keyline">{spans}{tail}</div>'
 
 
+def signal_key() -> str:
+    """The colour key of the three blended signals above the cards."""
+    return keyline([("relevance α·r̂", SIGNAL_COLORS["r"]), ("collaborative filtering β·ŝ", SIGNAL_COLORS["s"]),
+                    ("popularity prior γ·b̂", SIGNAL_COLORS["b"])], extra="bar length = score out of α + β + γ")
+
+
 def empty_state(title: str, body: str) -> str:
     """A friendly, centred empty state (an inline clapperboard icon: no emoji font needed)."""
     return (f'<div class="fr-empty"><div class="fr-empty-icon">{_EMPTY_ICON}</div>'
@@ -451,9 +451,9 @@ def how_it_works() -> str:
     """The four-step story shown before the first request."""
     steps = [
         ("1", "Understand", "Your words become liked and avoided genres, an era, keywords and titles."),
-        ("2", "Score", "A language model rates all 9,742 movies against what you asked for."),
+        ("2", "Score", "Embedding similarity and your words' rules rate all 9,742 movies against your request."),
         ("3", "Adjust", "Collaborative filtering adds what fans of those movies also loved."),
-        ("4", "Blend", "α·LLM + β·CF + γ·popularity gives the final, explained list."),
+        ("4", "Blend", "α·relevance + β·CF + γ·popularity gives the final, explained list."),
     ]
     cells = "".join(f'<div class="fr-how-step"><div class="fr-step-num">{n}</div><div class="fr-how-t">{esc(t)}</div>'
                     f'<div class="fr-how-d">{esc(d)}</div></div>' for n, t, d in steps)

@@ -37,7 +37,7 @@ def _llm_table(at):  # type: ignore[no-untyped-def]
         value = frame.value
         if "movie_id" in getattr(value, "columns", []) and "similarity" in value.columns:
             return value
-    raise AssertionError("the LLM candidate table is missing")
+    raise AssertionError("the relevance candidate table is missing")
 
 
 def _set_weights(at, alpha: float, beta: float, gamma: float):  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ def test_every_page_runs_with_a_request(new_app, results_dir: Path) -> None:
 def test_typed_request_produces_a_list_and_the_four_stages(new_app) -> None:
     at = _ask(new_app(), REQUEST)
     text = markdown_text(at)
-    for stage in ("Parsed intent", "LLM-scored candidates", "CF adjustments", "Final list"):
+    for stage in ("Parsed intent", "Relevance-scored candidates", "CF adjustments", "Final list"):
         assert stage in text
     ids = card_ids(at)
     assert len(ids) == 10 and len(set(ids)) == 10
@@ -396,7 +396,7 @@ def test_card_html_has_title_score_bar_and_reasons() -> None:
                     llm_rank=3, cf_rank=None, movie_id=2571)
     out = movie_card(card, weight_sum=1.0)
     assert 'data-movie-id="2571"' in out and "&lt;Co&gt;" in out and "0.91" in out
-    assert out.count("<li>") == 2 and "LLM #3" in out and "not a CF pick" in out
+    assert out.count("<li>") == 2 and "relevance #3" in out and "not a CF pick" in out
     assert initials("The Matrix") == "M" and initials("Toy Story 2") == "TS"
 
 
@@ -404,7 +404,7 @@ def test_mix_bar_shares_sum_to_one() -> None:
     from ui.components import mix_bar
 
     out = mix_bar((1.0, 1.0, 2.0))
-    assert "LLM 25%" in out and "CF 25%" in out and "Prior 50%" in out
+    assert "Relevance 25%" in out and "CF 25%" in out and "Prior 50%" in out
     assert "all weights are 0" in mix_bar((0.0, 0.0, 0.0))
 
 

@@ -219,16 +219,16 @@ class AppPage:
         self.settle(timeout=timeout)
 
     def reaction_timing(self) -> tuple[float, float, float] | None:
-        """The server-side (engine ms, list updated ms, stages 3–4 done ms) of the last reaction."""
+        """The server-side (engine ms, list updated ms, stages done ms) of the last reaction."""
         loc = self.page.locator("#react-timing")
         if not loc.count():
             return None
-        match = re.search(r"engine ([\d.]+) ms · list updated in ([\d.]+) ms · stages 3–4 done in ([\d.]+) ms",
+        match = re.search(r"engine ([\d.]+) ms · list updated in ([\d.]+) ms · stages [\d–]+ done in ([\d.]+) ms",
                           loc.first.inner_text())
         return (float(match.group(1)), float(match.group(2)), float(match.group(3))) if match else None
 
     def reaction_settled_ms(self) -> float | None:
-        """Server-side ms from the last reaction until stage 2, the last fragment to rerun, was done."""
+        """Server-side ms from the last reaction until stage 3, the last fragment to rerun, was done."""
         loc = self.page.locator("#react-all-timing")
         if not loc.count():
             return None
@@ -236,7 +236,7 @@ class AppPage:
         return float(value) if value else None
 
     def blend_timing(self) -> tuple[float, float] | None:
-        """The server-side (re-blend ms, stages 3-4 render ms) the Recommend page reports."""
+        """The server-side (re-blend ms, list render ms) the Recommend page reports."""
         loc = self.page.locator("#blend-timing")
         if not loc.count():
             return None

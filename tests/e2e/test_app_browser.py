@@ -93,7 +93,7 @@ def test_typed_request_shows_the_four_stages_and_a_list(app: AppPage) -> None:
     page.wait_for_selector("#stage-4 >> text=Final list", timeout=120_000)
     page.wait_for_selector(".fr-card", timeout=120_000)
     app.settle(timeout=120)
-    for title in ("Parsed intent", "LLM-scored candidates", "CF adjustments", "Final list"):
+    for title in ("Parsed intent", "Relevance-scored candidates", "CF adjustments", "Final list"):
         assert page.locator(".fr-stage-title", has_text=title).count() == 1, title
     # Stage 1: the request is highlighted — liked genre, the named title, struck-out dislike.
     assert page.locator(".fr-quote .hl-genre", has_text="sci-fi").count() >= 1
