@@ -661,7 +661,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _table_label(system: str) -> str:
     """A system's name in the Markdown tables: :data:`recsys.compare.SYSTEM_LABELS` (the one
-    source of system names) in lower case, except initialisms (``LLM only (r)``, ``CF only (s)``)."""
+    source of system names) in lower case, except initialisms (``Relevance only (r)``, ``CF only (s)``)."""
     from recsys.compare import SYSTEM_LABELS
 
     label = SYSTEM_LABELS.get(system, system)

@@ -47,12 +47,12 @@ from recsys.evaluation.requests import SYSTEMS  # noqa: F401  (systems in displa
 SYSTEM_LABELS = {
     "random": "Random",
     "popularity": "Popularity",
-    "llm": "LLM only (r)",
+    "llm": "Relevance only (r)",
     "cf": "CF only (s)",
     "blend": "Blend",
     "blend-auto": "Blend, auto weights",
     "blend-tuned": "Blend, tuned weights",
-    "llm_adapter": "LLM only (r) + adapter",
+    "llm_adapter": "Relevance only (r) + adapter",
     "blend_adapter": "Blend + adapter",
 }
 
@@ -75,7 +75,7 @@ def lower_is_better(metric: str) -> bool:
 
 
 def system_label(system: str) -> str:
-    """``"llm"`` → ``"LLM only (r)"``; unknown systems are title-cased."""
+    """``"llm"`` → ``"Relevance only (r)"``; unknown systems are title-cased."""
     return SYSTEM_LABELS.get(system, system.replace("_", " ").replace("-", " ").title())
 
 

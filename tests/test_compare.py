@@ -74,7 +74,7 @@ def test_cf_adjustments_of_identical_rankings_are_all_same() -> None:
 
 
 def test_labels() -> None:
-    assert compare.system_label("llm") == "LLM only (r)"
+    assert compare.system_label("llm") == "Relevance only (r)"
     assert compare.system_label("blend-tuned") == "Blend, tuned weights"
     assert compare.system_label("blend_adapter") == "Blend + adapter"
     assert compare.system_short("llm_adapter") == "LLM + adapter"

@@ -205,10 +205,10 @@ def test_compare_shows_five_lists_and_a_scorecard(new_app, results_dir: Path) ->
     assert not at.exception
     text = markdown_text(at)
     assert text.count('class="fr-list"') == 5
-    for name in ("Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend"):
+    for name in ("Random", "Popularity", "Relevance only (r)", "CF only (s)", "Blend"):
         assert f'<div class="fr-list-title">{name}</div>' in text
     card = next(f.value for f in at.dataframe if "violations" in getattr(f.value, "columns", []))
-    assert list(card["system"]) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend"]
+    assert list(card["system"]) == ["Random", "Popularity", "Relevance only (r)", "CF only (s)", "Blend"]
     assert card.loc[card["system"] == "Blend", "overlap"].item() == pytest.approx(1.0)
     assert card.loc[card["system"] == "Blend", "disliked"].item() == 0        # no Horror in the blend
     # No results files yet: the page says which command makes them.
@@ -229,7 +229,7 @@ def test_compare_renders_an_evaluation_file(new_app, results_dir: Path) -> None:
     at.switch_page("pages/compare.py").run()
     assert not at.exception and not at.error
     table = next(f.value for f in at.dataframe if "Recall@10" in getattr(f.value, "columns", []))
-    assert list(table.index) == ["Random", "Popularity", "LLM only (r)", "CF only (s)", "Blend", "Blend, tuned weights"]
+    assert list(table.index) == ["Random", "Popularity", "Relevance only (r)", "CF only (s)", "Blend", "Blend, tuned weights"]
     assert table.loc["Blend", "Recall@10"].startswith("0.1000")
     assert "NeurIPS 2018" in "\n".join(c.value for c in at.caption)
 
