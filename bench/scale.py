@@ -184,7 +184,8 @@ def table(rows: list[dict[str, object]]) -> str:
                   f"(nprobe {r.get('nprobe')})" if r.get("ann") else "exact")
         rss = max(float(r["peak_rss_gb"]), float(r.get("index_peak_rss_gb") or 0))  # type: ignore[arg-type]
         lines.append(f"| {int(r['items']):,} | {int(r['interactions']):,} | {r['vectors']} "  # type: ignore[call-overload]
-                     f"| {f(r, 'als_s', '.0f')} s | {encode} | {f(r, 'index_s', '.0f')} s "
+                     f"| {f(r, 'als_s', '.1f' if float(r.get('als_s') or 0) < 10 else '.0f')} s "  # type: ignore[arg-type]
+                     f"| {encode} | {f(r, 'index_s', '.0f')} s "
                      f"| {f(r, 'warm_start_s', '.1f')} s | {f(r, 'p50_ms', '.0f')} ms "
                      f"| {f(r, 'p95_ms', '.0f')} ms | {rss:.1f} GB | {recall} |")
     return "\n".join(lines)
