@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui import components as h
 from ui import state as ui
+from ui.words import words
 
 
 def stepper(result: Any, cat: Any) -> None:
@@ -21,7 +22,7 @@ def stepper(result: Any, cat: Any) -> None:
     ui.md(h.stepper([
         h.Step("Parsed intent", " · ".join(summary) or "free text only"),
         h.Step("Relevance-scored candidates",
-               f"{len(cat):,} movies scored, top {len(result.relevance.candidates)} kept"),
+               f"{words(cat).count(len(cat))} scored, top {len(result.relevance.candidates)} kept"),
         h.Step("CF adjustments", f"{len(result.seeds)} seeds folded into ALS"),
         h.Step("Final list", "α·r̂ + β·ŝ + γ·b̂, explained"),
     ]))
