@@ -82,13 +82,13 @@ def catalogue_overview(rec: Any) -> None:
     c1, c2 = st.columns(2, gap="large")
     with c1:
         ui.md('<div class="fr-subhead">Popularity long tail</div>')
-        figures.show(charts.long_tail(cat.n_ratings), "long_tail")
+        figures.show(charts.long_tail(cat.n_ratings, items=w.items, ratings=w.ratings), "long_tail")
         if not w.implicit:
             ui.md('<div class="fr-subhead">Rating distribution</div>')
             figures.show(charts.rating_histogram(cat.ratings["rating"].to_numpy()), "rating_hist")
     with c2:
         ui.md(f'<div class="fr-subhead">{w.Items} per {w.category}</div>')
-        figures.show(charts.genre_counts(stats["genre_count"]), "genre_counts")
+        figures.show(charts.genre_counts(stats["genre_count"], items=w.items), "genre_counts")
         if dated:
             ui.md(f'<div class="fr-subhead">{w.Items} per decade</div>')
             figures.show(charts.movies_per_decade(cat.years), "decades")
