@@ -146,7 +146,7 @@ def explorer(rec: Any) -> None:
                      "year": st.column_config.NumberColumn("Year", format="%d", width=60),
                      "genres": st.column_config.TextColumn(w.Categories, width=230),
                      "ratings": st.column_config.NumberColumn(w.Ratings, format="%d", width=70),
-                     "mean": st.column_config.NumberColumn("Mean ★", format="%.2f", width=70),
+                     "mean": st.column_config.NumberColumn("Mean" if w.implicit else "Mean ★", format="%.2f", width=70),
                      "tags": st.column_config.TextColumn("Top tags", width=220),
                  })
 
@@ -229,7 +229,7 @@ def models_section(rec: Any, loader: Any) -> None:
              for stage, name, detail_text in models]
     adapter = rec.adapter
     if adapter is not None:
-        facts = adapter_facts(adapter.report, adapter.weight)
+        facts = [(label.replace("movie", w.item), value) for label, value in adapter_facts(adapter.report, adapter.weight)]
         rows = "".join(f'<div class="fr-fact"><span>{h.esc(label)}</span><b>{h.esc(value)}</b></div>'
                        for label, value in facts)
         adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'

@@ -54,7 +54,7 @@ def page() -> None:
             ui.register_weight_fragment(fragment)
         final_list()
     blocks.section("How this list was made", "Stage by stage, from your words to the ranking above")
-    timing_tiles(live.result.timings)
+    timing_tiles(live.result.timings, rec.catalogue)
     intent_view(live, state, liked, disliked)
     relevance_view()
     cf_view()

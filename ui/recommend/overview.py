@@ -28,10 +28,11 @@ def stepper(result: Any, cat: Any) -> None:
     ]))
 
 
-def timing_tiles(t: dict[str, float]) -> None:
+def timing_tiles(t: dict[str, float], cat: Any = None) -> None:
     """Per-stage latency of the request as metrics (timings computed by the library)."""
     llm_ms = t.get("llm_call")
-    tiles = [("Intent", t.get("intent", 0), "Parsing: genres, negation, era, titles, zero-shot genres"
+    g = words(cat).categories
+    tiles = [("Intent", t.get("intent", 0), f"Parsing: {g}, negation, era, titles, zero-shot {g}"
               + (" — including the LLM call" if llm_ms else ""))]
     if llm_ms:
         tiles.append(("LLM call", llm_ms, "Waiting for the generative LLM's answer (part of Intent)"))

@@ -90,7 +90,8 @@ def relevance_chart(session: Any) -> None:
                          lambda: charts.relevance_bar([cat.label(i) for i in idx],
                                                       {name: np.asarray(v)[idx] for name, v in rel.components.items()},
                                                       rel.r[idx]))
-    ui.md(h.keyline(charts.legend_items(fig)))
+    w = words(cat)
+    ui.md(h.keyline([(name.replace("genre", w.category), colour) for name, colour in charts.legend_items(fig)]))
     figures.show(fig, "relevance_bar")
 
 
