@@ -25,9 +25,12 @@ from ui import blocks, latency, loader
 from ui import components as h
 from ui import language_model as lm
 from ui import state as ui
+from ui.words import words
+
+_words = words()          # the data folder's nouns (movies, or items for your own catalogue)
 
 st.set_page_config(
-    page_title="FirstReel · cold-start movie recommendations",
+    page_title=f"FirstReel · cold-start {_words.item} recommendations",
     page_icon=str(ui.ASSETS / "logo.svg"),
     layout="wide",
     initial_sidebar_state="expanded",
@@ -73,14 +76,15 @@ with st.sidebar:
     ui.md('<div class="fr-side-title">Blend weights</div>'
           '<div class="fr-side-formula">final = α·r̂ + β·ŝ + γ·b̂</div>')
     st.slider("α · relevance r", 0.0, 1.0, step=0.05, key="alpha", format="%.2f", on_change=_weights_moved,
-              help="How much the relevance of each movie to your words counts (embedding similarity plus the "
+              help=f"How much the relevance of each {_words.item} to your words counts (embedding similarity plus the "
                    "rules read from your request).")
     st.slider("β · collaborative filtering s", 0.0, 1.0, step=0.05, key="beta", format="%.2f",
               on_change=_weights_moved,
-              help="How much 'people who loved the movies you named also loved…' counts (ALS fold-in).")
+              help=f"How much 'people who loved the {_words.items} you named also loved…' counts (ALS fold-in).")
     st.slider("γ · popularity prior b", 0.0, 1.0, step=0.05, key="gamma", format="%.2f",
               on_change=_weights_moved,
-              help="How much a movie's popularity and average rating count, regardless of your words.")
+              help=_words.pick("How much a movie's popularity and average rating count, regardless of your words.",
+                               f"How much an {_words.item}'s popularity counts, regardless of your words."))
     _weight_mix()
     with st.container(horizontal=True, gap="small", key="presets"):
         st.button("Default", on_click=_preset, args=(ui.DEFAULT_WEIGHTS,),
@@ -130,7 +134,7 @@ engine = loader.engine_loader()          # starts loading in the background; pag
 with st.sidebar:
     if engine.ready:
         rec = engine.recommender
-        status = (f'<span class="fr-dot fr-dot-ok"></span>Ready · {len(rec.catalogue):,} movies · '
+        status = (f'<span class="fr-dot fr-dot-ok"></span>Ready · {words(rec).count(len(rec.catalogue))} · '
                   f'{h.esc(rec.index.model_id)}')
     elif engine.failed:
         status = '<span class="fr-dot fr-dot-bad"></span>Not available — see the message on the page'
@@ -140,15 +144,15 @@ with st.sidebar:
           '<div class="fr-side-note">Nothing you type is stored: requests live in memory only.</div>')
 
 if engine.ready:
-    pill = h.badge(f"● Ready · {len(engine.recommender.catalogue):,} movies", "good")
+    pill = h.badge(f"● Ready · {words(engine.recommender).count(len(engine.recommender.catalogue))}", "good")
 elif engine.failed:
     pill = h.badge("● Not available", "bad")
 else:
     pill = h.badge("● Warming up…", "warn")
 ui.md(f'<div class="fr-header"><img src="data:image/svg+xml;base64,{ui.asset_b64("logo.svg")}" alt=""/>'
       '<div><div class="fr-brand">First<b>Reel</b></div>'
-      '<div class="fr-tagline">One sentence in, a movie night out — recommendations for brand-new users, '
-      'with every step shown.</div></div>'
+      '<div class="fr-tagline">' + _words.pick("One sentence in, a movie night out", "One sentence in, a list out")
+      + ' — recommendations for brand-new users, with every step shown.</div></div>'
       f'<div class="fr-header-right">{pill}</div></div>')
 
 navigation = st.navigation(

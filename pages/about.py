@@ -13,11 +13,13 @@ from ui import components as h
 from ui import figures
 from ui import language_model as lm
 from ui import state as ui
+from ui.words import words
 from recsys import charts
 from recsys.compare import adapter_facts
 
-def attributions() -> None:
-    """Licences and citations the data and models require (always shown, even without data)."""
+def attributions(movies: bool = True) -> None:
+    """Licences and citations the data and models require (always shown, even without data;
+    MovieLens only when it is the catalogue)."""
     blocks.section("Data licences and attributions")
     cites = [
         ("MovieLens (ml-latest-small)",
@@ -36,7 +38,7 @@ def attributions() -> None:
          ("Streamlit and Plotly (Apache-2.0 / MIT), implicit (MIT), sentence-transformers and PyTorch "
           "(Apache-2.0 / BSD).")),
     ]
-    for title, body in cites:
+    for title, body in cites[0 if movies else 1:]:
         ui.md(f'<div class="fr-cite"><div class="fr-cite-title">{h.esc(title)}</div>'
               f'<div class="fr-cite-body">{body}</div></div>')
     st.caption("Privacy: requests and picks live in this browser session's memory only; nothing about a user is "
@@ -61,30 +63,35 @@ def _stats(engine_key: str, _cat: Any) -> dict[str, Any]:
 def catalogue_overview(rec: Any) -> None:
     """Headline numbers as metrics, then the long tail, ratings, genres and decades."""
     cat = rec.catalogue
+    w = words(cat)
     stats = _stats(ui.engine_key(rec), cat)
-    tiles = st.columns(6)
-    tiles[0].metric("Movies", f"{stats['movies']:,}", border=True)
-    tiles[1].metric("Ratings", f"{stats['ratings']:,}", border=True,
-                    help=f"Matrix density {stats['density']:.2%}")
-    tiles[2].metric("Users", f"{stats['users']:,}", border=True)
-    tiles[3].metric("Genres", f"{stats['genres']}", border=True)
-    tiles[4].metric("Release years", f"{stats['first']}–{stats['last']}", border=True)
-    tiles[5].metric("Median ratings", f"{stats['median']:.0f}", border=True,
-                    help=f"Mean rating ★{stats['mean_rating']:.2f}")
+    dated = stats["last"] > 0
+    tiles = iter(st.columns(6 if dated else 5))
+    next(tiles).metric(w.Items, f"{stats['movies']:,}", border=True)
+    next(tiles).metric(w.Ratings, f"{stats['ratings']:,}", border=True,
+                       help=f"Matrix density {stats['density']:.2%}")
+    next(tiles).metric("Users", f"{stats['users']:,}", border=True)
+    next(tiles).metric(w.Categories, f"{stats['genres']}", border=True)
+    if dated:
+        next(tiles).metric("Release years", f"{stats['first']}–{stats['last']}", border=True)
+    next(tiles).metric(f"Median {w.ratings}", f"{stats['median']:.0f}", border=True,
+                       help=None if w.implicit else f"Mean rating ★{stats['mean_rating']:.2f}")
 
     blocks.section("Catalogue statistics", "Why popularity is a strong baseline — and why a cold start needs "
                                                     "more than popularity")
     c1, c2 = st.columns(2, gap="large")
     with c1:
         ui.md('<div class="fr-subhead">Popularity long tail</div>')
-        figures.show(charts.long_tail(cat.n_ratings), "long_tail")
-        ui.md('<div class="fr-subhead">Rating distribution</div>')
-        figures.show(charts.rating_histogram(cat.ratings["rating"].to_numpy()), "rating_hist")
+        figures.show(charts.long_tail(cat.n_ratings, items=w.items, ratings=w.ratings), "long_tail")
+        if not w.implicit:
+            ui.md('<div class="fr-subhead">Rating distribution</div>')
+            figures.show(charts.rating_histogram(cat.ratings["rating"].to_numpy()), "rating_hist")
     with c2:
-        ui.md('<div class="fr-subhead">Movies per genre</div>')
-        figures.show(charts.genre_counts(stats["genre_count"]), "genre_counts")
-        ui.md('<div class="fr-subhead">Movies per decade</div>')
-        figures.show(charts.movies_per_decade(cat.years), "decades")
+        ui.md(f'<div class="fr-subhead">{w.Items} per {w.category}</div>')
+        figures.show(charts.genre_counts(stats["genre_count"], items=w.items), "genre_counts")
+        if dated:
+            ui.md(f'<div class="fr-subhead">{w.Items} per decade</div>')
+            figures.show(charts.movies_per_decade(cat.years), "decades")
 
 
 # ----------------------------------------------------------------------------- explorer
@@ -105,15 +112,19 @@ def _catalogue_frame(engine_key: str, _cat: Any) -> pd.DataFrame:
 def explorer(rec: Any) -> None:
     """Search and filter the catalogue (a fragment: filtering reruns only the table)."""
     cat = rec.catalogue
+    w = words(cat)
     frame = _catalogue_frame(ui.engine_key(rec), cat)
     years = frame["year"].dropna()
-    lo, hi = int(years.min()), int(years.max())
-    f1, f2, f3, f4 = st.columns([2.2, 2.2, 2, 1.3], vertical_alignment="bottom")
-    query = f1.text_input("Title contains", key="explore_query", placeholder="e.g. star wars",
+    dated = len(years) > 0
+    lo, hi = (int(years.min()), int(years.max())) if dated else (0, 0)
+    cols = st.columns([2.2, 2.2, 2, 1.3] if dated else [2.2, 2.2, 1.3], vertical_alignment="bottom")
+    f1, f2, f4 = cols[0], cols[1], cols[-1]
+    query = f1.text_input("Title contains", key="explore_query", placeholder=w.pick("e.g. star wars", ""),
                           icon=":material/search:")
-    genres = f2.multiselect("Genres (all of)", list(cat.genre_names), key="explore_genres", placeholder="Any genre")
-    span = f3.slider("Released", lo, hi, (lo, hi), key="explore_years")
-    min_ratings = f4.number_input("Min. ratings", 0, 500, 0, step=5, key="explore_min")
+    genres = f2.multiselect(f"{w.Categories} (all of)", list(cat.genre_names), key="explore_genres",
+                            placeholder=f"Any {w.category}")
+    span = cols[2].slider("Released", lo, hi, (lo, hi), key="explore_years") if dated else (lo, hi)
+    min_ratings = f4.number_input(f"Min. {w.ratings}", 0, 500, 0, step=5, key="explore_min")
     mask = pd.Series(True, index=frame.index)
     if query.strip():
         mask &= frame["movie"].str.contains(query.strip(), case=False, regex=False)
@@ -124,15 +135,18 @@ def explorer(rec: Any) -> None:
     if min_ratings:
         mask &= frame["ratings"] >= min_ratings
     shown = frame[mask].sort_values("ratings", ascending=False)
-    st.caption(f"{len(shown):,} of {len(frame):,} movies · most rated first")
+    st.caption(f"{len(shown):,} of {w.count(len(frame))} · " + w.pick("most rated first", "most interactions first"))
+    columns = [c for c in ("movie", "year", "genres", "ratings", "mean", "tags")
+               if (c != "year" or dated) and (c != "mean" or not w.implicit)
+               and (c != "tags" or any(t for t in frame["tags"]))]
     st.dataframe(shown.head(500), hide_index=True, height=420, key="explore_table",
-                 column_order=["movie", "year", "genres", "ratings", "mean", "tags"],
+                 column_order=columns,
                  column_config={
-                     "movie": st.column_config.TextColumn("Movie", width=250),
+                     "movie": st.column_config.TextColumn(w.Item, width=250),
                      "year": st.column_config.NumberColumn("Year", format="%d", width=60),
-                     "genres": st.column_config.TextColumn("Genres", width=230),
-                     "ratings": st.column_config.NumberColumn("Ratings", format="%d", width=70),
-                     "mean": st.column_config.NumberColumn("Mean ★", format="%.2f", width=70),
+                     "genres": st.column_config.TextColumn(w.Categories, width=230),
+                     "ratings": st.column_config.NumberColumn(w.Ratings, format="%d", width=70),
+                     "mean": st.column_config.NumberColumn("Mean" if w.implicit else "Mean ★", format="%.2f", width=70),
                      "tags": st.column_config.TextColumn("Top tags", width=220),
                  })
 
@@ -140,11 +154,16 @@ def explorer(rec: Any) -> None:
 
 def knowledge_section(rec: Any) -> None:
     """What the recommender knows about each movie beyond MovieLens, and where it came from."""
-    blocks.section("Movie knowledge", "People, plots, keywords and Chinese titles used to "
-                                               "understand requests")
+    w = words(rec)
+    blocks.section(f"{w.Item} knowledge", "People, plots, keywords and Chinese titles used to "
+                                          "understand requests")
     index = rec.knowledge
     know = index.knowledge if index is not None else None
     if know is None or not know.available:
+        if not w.movies:
+            st.info(f"No {w.item} knowledge is loaded: requests are matched on the {w.items}' titles, "
+                    f"{w.categories} and descriptions.", icon=":material/info:")
+            return
         st.info("No movie knowledge is loaded, so requests naming actors or directors, plot words and "
                 "Chinese titles are matched less well. Run `python -m recsys fetch-knowledge` "
                 "(Wikidata + Wikipedia; TMDB with a `TMDB_API_KEY`), or set `RECSYS_METADATA` to a "
@@ -154,7 +173,7 @@ def knowledge_section(rec: Any) -> None:
               "popularity": "Popularity", "title_zh": "Chinese title"}
     columns = st.columns(len(labels))
     for column, (field, label) in zip(columns, labels.items()):
-        column.metric(label, f"{know.coverage.get(field, 0.0):.0%}", help=f"Share of movies with a {label.lower()}")
+        column.metric(label, f"{know.coverage.get(field, 0.0):.0%}", help=f"Share of {w.items} with a {label.lower()}")
     st.caption(f"Read from `{know.source}` · {len(index.people):,} people indexed · "
                f"{len(index.keyword_index):,} plot keywords understood in requests · "
                f"{len(index.zh_titles):,} Chinese titles")
@@ -171,12 +190,14 @@ def models_section(rec: Any, loader: Any) -> None:
     als = rec.cf.config if hasattr(rec.cf, "config") else None
     cfg = rec.config
     alpha, beta, gamma = cfg.weights.as_tuple()
-    intent_detail = (f"{state.detail[:1].upper()}{state.detail[1:]}. Negation scope, era, genres (English and Chinese), "
-                     "title matching with typo, sequel and article guards, zero-shot genres from embeddings.")
-    encoder_detail = (f"{rec.index.embeddings.shape[0]:,} movies × {rec.index.embeddings.shape[1]} dimensions, cached "
-                      "on disk; one query embedding per request.")
-    relevance_detail = ("Similarity to the request and to named titles, liked-genre, keyword, people, plot-word and era "
-                        "terms, penalties for disliked genres, keywords and people; top "
+    w = words(rec)
+    intent_detail = (f"{state.detail[:1].upper()}{state.detail[1:]}. Negation scope, era, {w.categories} (English and "
+                     f"Chinese), title matching with typo, sequel and article guards, zero-shot {w.categories} from "
+                     "embeddings.")
+    encoder_detail = (f"{rec.index.embeddings.shape[0]:,} {w.items} × {rec.index.embeddings.shape[1]} dimensions, "
+                      "cached on disk; one query embedding per request.")
+    relevance_detail = (f"Similarity to the request and to named titles, liked-{w.category}, keyword, people, plot-word "
+                        f"and era terms, penalties for disliked {w.categories}, keywords and people; top "
                         f"{cfg.relevance.candidates} become candidates.")
     cf_engine = rec.cf.engine_info
     trained_by = ("factors trained with Spark MLlib"
@@ -185,7 +206,7 @@ def models_section(rec: Any, loader: Any) -> None:
     cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
                  + f"{trained_by}; the new user's pseudo-history is folded in without retraining; top "
                    f"{cfg.cf_candidates} join the pool.")
-    blend_detail = ("b = log(1 + n) · damped mean rating / 5. final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
+    blend_detail = (w.pick("b = log(1 + n) · damped mean rating / 5. ", "b = log(1 + n), n interactions. ") + "final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
                     f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
     llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
                   "RECSYS_LLM_MODEL, or a local model via RECSYS_LLM_LOCAL, reads the request first; its answer is "
@@ -208,13 +229,13 @@ def models_section(rec: Any, loader: Any) -> None:
              for stage, name, detail_text in models]
     adapter = rec.adapter
     if adapter is not None:
-        facts = adapter_facts(adapter.report, adapter.weight)
+        facts = [(label.replace("movie", w.item), value) for label, value in adapter_facts(adapter.report, adapter.weight)]
         rows = "".join(f'<div class="fr-fact"><span>{h.esc(label)}</span><b>{h.esc(value)}</b></div>'
                        for label, value in facts)
         adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
                         '<div class="fr-model-name">In use: a learned term of r</div><div class="fr-model-detail">A linear '
                         'head on the frozen encoder, trained on real typed requests and on what training users liked; it adds λ·sd(r⁰)·z(a) to r, '
-                        'so it can lift films whose text says little about the request (never ones outside an asked era).</div>'
+                        'so it can lift ' + w.pick("films", w.items) + ' whose text says little about the request (never ones outside an asked era).</div>'
                         f'<div class="fr-facts">{rows}</div></div>')
     else:
         adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
@@ -231,22 +252,23 @@ def models_section(rec: Any, loader: Any) -> None:
 # ----------------------------------------------------------------------------- the page
 def page() -> None:
     """Catalogue numbers and charts, the explorer, movie knowledge, the models, the licences."""
+    engine = loader.engine_loader()
+    w = words(engine.recommender)
     ui.md(h.page_intro(
         "Data & about",
-        "What the recommender knows: the MovieLens catalogue it ranks, the models it runs, and the data "
-        "licences behind it.", eyebrow="Data & about"))
-    engine = loader.engine_loader()
+        "What the recommender knows: " + w.pick("the MovieLens catalogue", "the catalogue") + " it ranks, the "
+        "models it runs, and the data licences behind it.", eyebrow="Data & about"))
     if engine.failed:
         loader.show_load_error(engine)
-        attributions()
+        attributions(w.movies)
         return
     rec = loader.engine()
     catalogue_overview(rec)
-    blocks.section("Catalogue explorer", "Search and filter the movies the recommender can suggest")
+    blocks.section("Catalogue explorer", f"Search and filter the {words(rec).items} the recommender can suggest")
     explorer(rec)
     knowledge_section(rec)
     models_section(rec, engine)
-    attributions()
+    attributions(words(rec).movies)
 
 
 page()

@@ -26,20 +26,21 @@ from ui.recommend.overview import stepper, timing_tiles
 from ui.recommend.relevance_view import relevance_view
 from ui.recommend.request_box import busy_message, empty_page, request_box, request_inputs
 from ui.requests import live_session, set_current_request
+from ui.words import words
 
 
 def page() -> None:
     """A request box; then the list and the stages of the request, or an empty state."""
     st.session_state["_run_started"] = time.perf_counter()      # for the list's server-side timing
     ui.md(h.page_intro(
-        "What do you feel like watching?",
+        words(loader.engine_loader().recommender).pick("What do you feel like watching?", "What are you looking for?"),
         "Describe it in your own words — English or 中文. No account, no history: your list comes first, "
         "then every step from your sentence to it.", eyebrow="Recommend"))
     rec = loader.engine(wait=False)
     go = request_box(rec)
     text, liked, disliked = request_inputs()
     if not text:
-        empty_page(asked=go, ready=rec is not None)
+        empty_page(asked=go, ready=rec is not None, rec=rec)
         return
     rec = rec or loader.engine()           # progress bar while the models load (first start builds the index)
     with priority.list_first():
@@ -53,7 +54,7 @@ def page() -> None:
             ui.register_weight_fragment(fragment)
         final_list()
     blocks.section("How this list was made", "Stage by stage, from your words to the ranking above")
-    timing_tiles(live.result.timings)
+    timing_tiles(live.result.timings, rec.catalogue)
     intent_view(live, state, liked, disliked)
     relevance_view()
     cf_view()

@@ -507,7 +507,8 @@ def rating_histogram(ratings: Sequence[float]) -> go.Figure:
                    yaxis={"title": "ratings", "tickformat": "~s", "tickfont": {"color": MUTED}})
 
 
-def long_tail(n_ratings: Sequence[int], *, head_share: float = 0.2) -> go.Figure:
+def long_tail(n_ratings: Sequence[int], *, head_share: float = 0.2, items: str = "movies",
+              ratings: str = "ratings") -> go.Figure:
     """Ratings per movie, most popular first: the popularity long tail.
 
     The head (the ``head_share`` most-rated movies) is shaded and its share of all
@@ -515,7 +516,7 @@ def long_tail(n_ratings: Sequence[int], *, head_share: float = 0.2) -> go.Figure
     """
     counts = np.sort(np.asarray(n_ratings, dtype=float))[::-1]
     if counts.size == 0 or counts.sum() <= 0:
-        return empty_figure("No ratings")
+        return empty_figure(f"No {ratings}")
     rank = np.arange(1, counts.size + 1)
     head = max(1, round(counts.size * head_share))
     share = counts[:head].sum() / counts.sum()
@@ -527,23 +528,23 @@ def long_tail(n_ratings: Sequence[int], *, head_share: float = 0.2) -> go.Figure
     data = [
         {"type": "scatter", "mode": "lines", "fill": "tozeroy", "x": rank[:head_n].tolist(),
          "y": _floats(plotted[:head_n]), "line": {"color": ACCENT, "width": 1.5},
-         "fillcolor": "rgba(79,70,229,0.25)", "name": f"head: top {head_share:.0%} of movies",
-         "hovertemplate": "#%{x}: %{y:,} ratings<extra></extra>"},
+         "fillcolor": "rgba(79,70,229,0.25)", "name": f"head: top {head_share:.0%} of {items}",
+         "hovertemplate": f"#%{{x}}: %{{y:,}} {ratings}<extra></extra>"},
         {"type": "scatter", "mode": "lines", "fill": "tozeroy", "x": rank[head_n - 1:].tolist(),
          "y": _floats(plotted[head_n - 1:]), "line": {"color": "#94A3B8", "width": 1.5},
          "fillcolor": "rgba(148,163,184,0.18)", "name": "long tail",
-         "hovertemplate": "#%{x}: %{y:,} ratings<extra></extra>"},
+         "hovertemplate": f"#%{{x}}: %{{y:,}} {ratings}<extra></extra>"},
     ]
     note = {"x": head, "y": float(np.log10(max(counts[0], 1.0))) * 0.75, "xref": "x", "yref": "y",
-            "text": f"top {head_share:.0%} of movies hold <b>{share:.0%}</b> of all ratings", "showarrow": False,
+            "text": f"top {head_share:.0%} of {items} hold <b>{share:.0%}</b> of all {ratings}", "showarrow": False,
             "xanchor": "left", "xshift": 12, "font": {"color": TEXT, "size": 12}}
     return _figure(data, height=300, annotations=[note],
-                   yaxis={"type": "log", "title": "ratings (log scale)", "tickfont": {"color": MUTED},
+                   yaxis={"type": "log", "title": f"{ratings} (log scale)", "tickfont": {"color": MUTED},
                           "tickvals": [1, 10, 100, 1000], "ticktext": ["1", "10", "100", "1,000"]},
-                   xaxis={"title": "movies, most rated first", "showgrid": False})
+                   xaxis={"title": f"{items}, most rated first" if ratings == "ratings" else f"{items}, most {ratings} first", "showgrid": False})
 
 
-def genre_counts(counts: Mapping[str, int]) -> go.Figure:
+def genre_counts(counts: Mapping[str, int], *, items: str = "movies") -> go.Figure:
     """Movies per genre (a movie counts once in each of its genres), largest on top."""
     rows = sorted(((g, int(c)) for g, c in counts.items() if c), key=lambda gc: gc[1])
     if not rows:
@@ -551,7 +552,7 @@ def genre_counts(counts: Mapping[str, int]) -> go.Figure:
     trace = {"type": "bar", "orientation": "h", "x": [c for _, c in rows], "y": [g for g, _ in rows],
              "marker": {"color": ACCENT}, "text": [f"{c:,}" for _, c in rows], "textposition": "outside",
              "cliponaxis": False, "textfont": {"color": MUTED, "size": 11},
-             "hovertemplate": "%{y}: %{x:,} movies<extra></extra>"}
+             "hovertemplate": f"%{{y}}: %{{x:,}} {items}<extra></extra>"}
     return _figure([trace], height=_bar_height(len(rows), per_bar=21, extra=20), show_legend=False,
                    xaxis={"visible": False, "range": [0, rows[-1][1] * 1.15]},
                    yaxis={"tickfont": {"size": 12}, "showgrid": False})

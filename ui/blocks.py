@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 
 from recsys.intent import InvalidRequestError
 from recsys.session import weights_ok as _weights_ok
 from ui import state
+from ui.words import example_prompts
 
 ZERO_WEIGHTS = "All three blend weights are 0 — move at least one slider in the sidebar above 0."
 
@@ -40,18 +42,19 @@ def section(title: str, subtitle: str = "") -> None:
         st.caption(subtitle)
 
 
-def example_chips(label: str, key: str, *, on_pick: Callable[[str], None] | None = None) -> None:
-    """The example requests as pills (nothing when there are none). A click puts the example in
-    the request box (``request_text``) and calls ``on_pick(text)``; the pill resets."""
-    examples = state.example_prompts()
+def example_chips(label: str, key: str, *, on_pick: Callable[[str], None] | None = None, rec: Any = None) -> None:
+    """The example requests for ``rec``'s catalogue as pills (nothing when there are none; see
+    :func:`ui.words.example_prompts`). A click puts the example in the request box
+    (``request_text``) and calls ``on_pick(text)``; the pill resets."""
+    examples = example_prompts(rec)
     if examples:
         st.pills(label, [p["label"] for p in examples], key=key, on_change=_use_example,
-                 args=(key, on_pick))
+                 args=(key, on_pick, examples))
 
 
-def _use_example(key: str, on_pick: Callable[[str], None] | None) -> None:
+def _use_example(key: str, on_pick: Callable[[str], None] | None, examples: list[dict[str, str]]) -> None:
     label = st.session_state.get(key)
-    for prompt in state.example_prompts():
+    for prompt in examples:
         if prompt.get("label") == label:
             st.session_state["request_text"] = prompt["text"]
             if on_pick is not None:

@@ -117,8 +117,9 @@ def spans_of(intent: Any) -> list[Span]:
     return [Span(a.start, a.end, a.kind, a.label, a.negated) for a in intent.annotations]
 
 
-def highlight(text: str, spans: Iterable[Span]) -> str:
-    """The request with its understood parts marked up.
+def highlight(text: str, spans: Iterable[Span], *, category: str = "genre") -> str:
+    """The request with its understood parts marked up (``category``: what the catalogue
+    calls a genre, for the tooltips).
 
     Overlapping spans are split at every boundary; a piece takes the most specific kind
     covering it (title > genre > era > person > keyword) and is struck through in red
@@ -137,7 +138,8 @@ def highlight(text: str, spans: Iterable[Span]) -> str:
             continue
         if kinds:
             main = min(kinds, key=lambda s: _KIND_PRIORITY.index(s.kind))
-            tip = f"{main.label} · {'not wanted' if negated else _KIND_NAMES[main.kind]}"
+            name = f"liked {category}" if main.kind == "genre" else _KIND_NAMES[main.kind]
+            tip = f"{main.label} · {'not wanted' if negated else name}"
             cls = f"hl hl-{main.kind}" + (" hl-neg" if negated else "")
         else:
             tip, cls = "not wanted", "hl hl-neg"
@@ -156,9 +158,9 @@ def highlight(text: str, spans: Iterable[Span]) -> str:
                    for cls, tip, piece in merged)
 
 
-def legend() -> str:
-    """The colour key for :func:`highlight`."""
-    items = [("hl-genre", "liked genre"), ("hl-genre hl-neg", "not wanted"), ("hl-title", "title"),
+def legend(category: str = "genre") -> str:
+    """The colour key for :func:`highlight` (``category``: what the catalogue calls a genre)."""
+    items = [("hl-genre", f"liked {category}"), ("hl-genre hl-neg", "not wanted"), ("hl-title", "title"),
              ("hl-era", "era"), ("hl-keyword", "keyword"), ("hl-person", "person")]
     return '<div class="fr-legend">' + "".join(
         f'<span class="hl {cls}">{esc(name)}</span>' for cls, name in items) + "</div>"
@@ -339,7 +341,7 @@ def icon(kind: str, *, size: int = 14) -> str:
             f'aria-hidden="true"><path fill="currentColor" d="{path}"/></svg>')
 
 
-def history_list(steps: Sequence[ReactionStep], *, limit: int = 6) -> str:
+def history_list(steps: Sequence[ReactionStep], *, limit: int = 6, items: str = "movies") -> str:
     """What each reaction did to the list, newest first: the movie, then what entered and left."""
     if not steps:
         return ('<div class="fr-history-empty">No reactions yet. Use the buttons on a card: '
@@ -355,7 +357,7 @@ def history_list(steps: Sequence[ReactionStep], *, limit: int = 6) -> str:
                 moved.append(f'<div class="fr-moved fr-moved-{cls}" title="{esc(", ".join(titles))}"><b>{tag}</b> '
                              f"{shown}</div>")
         if not moved:
-            moved.append('<div class="fr-moved muted">the same movies, re-ordered</div>')
+            moved.append(f'<div class="fr-moved muted">the same {items}, re-ordered</div>')
         rows.append(f'<li class="fr-step-{esc(step.kind)}"><div class="fr-history-head">{icon(step.kind)}'
                     f'<span class="fr-history-n">{step.number}</span><span class="fr-history-t" '
                     f'title="{esc(step.label)}">{esc(step.label)}</span>'
@@ -447,12 +449,18 @@ def empty_state(title: str, body: str) -> str:
             f'<div class="fr-empty-title">{esc(title)}</div><div class="fr-empty-body">{esc(body)}</div></div>')
 
 
-def how_it_works() -> str:
-    """The four-step story shown before the first request."""
+def how_it_works(words: Any = None, n_items: int | None = None) -> str:
+    """The four-step story shown before the first request (``words``: a :class:`ui.words.Words`,
+    default movies; ``n_items``: the catalogue's size once it is loaded)."""
+    from ui.words import Words
+
+    w = words or Words()
+    every = (f"all {n_items:,} {w.items}" if n_items is not None else
+             "all 9,742 movies" if w.movies else f"every {w.item}")
     steps = [
-        ("1", "Understand", "Your words become liked and avoided genres, an era, keywords and titles."),
-        ("2", "Score", "Embedding similarity and your words' rules rate all 9,742 movies against your request."),
-        ("3", "Adjust", "Collaborative filtering adds what fans of those movies also loved."),
+        ("1", "Understand", f"Your words become liked and avoided {w.categories}, an era, keywords and titles."),
+        ("2", "Score", f"Embedding similarity and your words' rules rate {every} against your request."),
+        ("3", "Adjust", f"Collaborative filtering adds what fans of those {w.items} also loved."),
         ("4", "Blend", "α·relevance + β·CF + γ·popularity gives the final, explained list."),
     ]
     cells = "".join(f'<div class="fr-how-step"><div class="fr-step-num">{n}</div><div class="fr-how-t">{esc(t)}</div>'

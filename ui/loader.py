@@ -20,6 +20,7 @@ from typing import Any
 import streamlit as st
 
 from recsys import session as core
+from ui.words import words
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +109,14 @@ class EngineLoader:
             gc.collect()
             gc.freeze()
         except DataUnavailableError as exc:
-            self._fail("data", f"{exc} Set RECSYS_DATA_DIR to a local MovieLens folder "
-                               "(e.g. ml-latest-small) and restart the app.")
+            self._fail("data", f"{exc} " + words().pick(
+                "Set RECSYS_DATA_DIR to a local MovieLens folder (e.g. ml-latest-small) and restart the app.",
+                "Set RECSYS_DATA_DIR to your catalogue folder (items.csv and interactions.csv) and restart "
+                "the app."))
         except DataError as exc:
             self._fail("data", f"{exc} Fix or replace the file (or point RECSYS_DATA_DIR at a "
-                               "clean MovieLens folder), then press Retry.")
+                               + words().pick("clean MovieLens folder", "clean catalogue folder")
+                               + "), then press Retry.")
         except EncoderUnavailableError as exc:
             self._fail("model", str(exc))
         except MemoryError:
@@ -129,7 +133,7 @@ class EngineLoader:
         """Run the example prompts once (query embeddings cached, numeric paths warm), so
         the first real request and the Compare page's coverage answer quickly."""
         try:
-            prompts = core.example_prompts()
+            prompts = core.example_prompts() if words(self.recommender).movies else []
             with self.recommender.encoder.public_queries():   # public texts: cached for everyone
                 for prompt in prompts[:12]:
                     self.recommender.recommend(str(prompt["text"]), k=10, explain=False)
@@ -195,7 +199,7 @@ def _show_progress(loader: EngineLoader) -> None:
 
 def show_load_error(loader: EngineLoader) -> None:
     """The load failure as a clear message with a Retry button (no traceback)."""
-    titles = {"data": "The movie data could not be loaded.",
+    titles = {"data": f"The {words().item} data could not be loaded.",
               "model": "The embedding model could not be loaded.",
               "memory": "Not enough memory.",
               "unexpected": "The recommender could not start."}

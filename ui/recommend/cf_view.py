@@ -20,6 +20,7 @@ from ui import figures
 from ui import state as ui
 from ui.recommend.final_list import current_weights
 from ui.requests import current_live
+from ui.words import words
 
 CHANGE_COLORS = {"▲": "color: #15803D; font-weight: 600", "▼": "color: #B91C1C; font-weight: 600",
                  "✕": "color: #B91C1C; font-weight: 600", "★": "color: #0F766E; font-weight: 700"}
@@ -76,7 +77,7 @@ def change_table(changes: list[Any], cat: Any) -> None:
     styled = frame.style.map(lambda v: CHANGE_COLORS.get(v[:1], "color: #6B7085"), subset=["change"])
     st.dataframe(styled, hide_index=True, key="cf_table", height=min(38 + 35 * max(len(frame), 1), 456),
                  column_config={
-                     "movie": st.column_config.TextColumn("Movie", width=200),
+                     "movie": st.column_config.TextColumn(words(cat).Item, width=200),
                      "change": st.column_config.TextColumn("Effect of CF", width=112),
                      "without": st.column_config.NumberColumn("Rank w/o CF", format="%d", width=86,
                                                               help="Rank under the same weights with β = 0"),
@@ -126,9 +127,10 @@ def seed_table(final: Any, cat: Any) -> None:
         seeds = pd.DataFrame([{"movie": cat.label(s.item), "confidence": float(s.confidence), "why": s.reason}
                               for s in final.seeds], columns=["movie", "confidence", "why"])
         st.dataframe(seeds, hide_index=True, key="seed_table", column_config={
-            "movie": st.column_config.TextColumn("Movie"),
+            "movie": st.column_config.TextColumn(words(cat).Item),
             "confidence": st.column_config.NumberColumn("Confidence c", format="%+.2f",
-                                                        help="negative = a movie you rejected"),
+                                                        help=f"negative = a{'n' if words(cat).item[:1] in 'aeiou' else ''} "
+                                                             f"{words(cat).item} you rejected"),
             "why": st.column_config.TextColumn("Why it is in the history", width="large")})
 
 

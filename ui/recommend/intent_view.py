@@ -11,17 +11,20 @@ from ui import components as h
 from ui import figures
 from ui import state as ui
 from ui.language_model import ParserState
+from ui.words import words
 
 
 def intent_view(session: Any, state: ParserState, liked: tuple[int, ...], disliked: tuple[int, ...]) -> None:
     """Stage 1 of the live session's request (its words, not the reactions)."""
     intent, cat = session.base_intent, session.recommender.catalogue
+    w = words(cat)
     ui.md(h.stage_heading(1, "Parsed intent", "What the parser understood from your words",
                           aside=h.badge(parsed_by(intent, state))))
     notices(intent, state)
     left, right = st.columns([3.2, 2], gap="large")
     with left:
-        ui.md(f'<div class="fr-quote">{h.highlight(intent.text, h.spans_of(intent))}</div>{h.legend()}')
+        ui.md(f'<div class="fr-quote">{h.highlight(intent.text, h.spans_of(intent), category=w.category)}</div>'
+              f'{h.legend(w.category)}')
         ui.md('<div class="fr-chips">' + "".join(chip_rows(intent, cat, liked, disliked)) + "</div>")
         if intent.similar_titles:
             st.caption("LLM suggests: titles suggested by the LLM, matched to the catalogue; they join "
@@ -30,7 +33,7 @@ def intent_view(session: Any, state: ParserState, liked: tuple[int, ...], dislik
         if intent.query_text and intent.query_text != intent.text:
             st.caption(f"What the encoder reads: <em>{h.esc(intent.query_text)}</em>", unsafe_allow_html=True)
     with right:
-        st.markdown("**Genre interest**")
+        st.markdown(f"**{w.Category} interest**")
         figures.chart("genre_interest", session.key, lambda: charts.genre_interest_bar(
             intent.genre_affinity, liked=intent.liked_genres, disliked=intent.disliked_genres))
         st.caption("Zero-shot estimate from the request's embedding; green = asked for, red = avoided.")
@@ -80,7 +83,7 @@ def chip_rows(intent: Any, cat: Any, liked: tuple[int, ...], disliked: tuple[int
     era = [h.chip(intent.era.label or f"{intent.era.start or '…'}–{intent.era.end or '…'}", "era")] \
         if intent.era else []
     rows = [
-        h.chip_row("Likes", likes, empty="no genre named"),
+        h.chip_row("Likes", likes, empty=f"no {words(cat).category} named"),
         h.chip_row("Avoids", avoids, empty="nothing"),
         h.chip_row("Era", era, empty="any"),
         h.chip_row("Keywords", [h.chip(k, "keyword") for k in intent.keywords], empty="none"),

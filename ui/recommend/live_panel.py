@@ -12,8 +12,9 @@ from ui import components as h
 from ui import figures
 from ui import state as ui
 from ui.recommend.reactions import reset
+from ui.words import words
 
-AUTO_HELP = (f"With auto weights on, CF's weight grows with the evidence: after n liked movies "
+AUTO_HELP = ("With auto weights on, CF's weight grows with the evidence: after n liked {items} "
              f"β(n) = β₀ + ({AUTO_BETA_MAX:g} − β₀)·(1 − e^(−n/{AUTO_TAU:g})), and α and γ share the rest in the "
              "sliders' proportion (β₀ etc.: the sidebar sliders). Off: the sliders rule.")
 
@@ -28,7 +29,8 @@ def live_panel(session: Any, sliders: tuple[float, float, float], effective: tup
                                                         len(session.seen)))
         auto_weights(session, sliders, effective, auto)
         interest(session)
-        ui.md('<div class="fr-subhead">What each reaction changed</div>' + h.history_list(session.history))
+        ui.md('<div class="fr-subhead">What each reaction changed</div>' + h.history_list(session.history,
+                                                                                  items=words(session.recommender).items))
         st.button("Reset reactions", key="reset_reactions", icon=":material/restart_alt:", on_click=reset,
                   disabled=not session.reactions, width="stretch",
                   help="Forget every reaction and go back to the list for your words alone.")
@@ -37,13 +39,14 @@ def live_panel(session: Any, sliders: tuple[float, float, float], effective: tup
 def auto_weights(session: Any, sliders: tuple[float, float, float], effective: tuple[float, float, float],
                  auto: bool) -> None:
     """The auto-weights toggle and, when on, the weights in use."""
-    st.toggle("Auto weights", key="auto_weights", help=AUTO_HELP)
+    w = words(session.recommender)
+    st.toggle("Auto weights", key="auto_weights", help=AUTO_HELP.replace("{items}", w.items))
     if auto:
         n = len(session.liked)
         ui.md(h.mix_bar(effective) + f'<div class="fr-auto-note">In use: <b>{h.esc(h.weights_line(effective))}</b> '
-              f'after {n} liked movie{"" if n == 1 else "s"} · sliders {h.esc(h.weights_line(sliders))}</div>')
+              f'after {n} liked {w.item if n == 1 else w.items} · sliders {h.esc(h.weights_line(sliders))}</div>')
     else:
-        st.caption("Off: the sidebar sliders set the weights. On: CF counts more with every movie you like.")
+        st.caption(f"Off: the sidebar sliders set the weights. On: CF counts more with every {w.item} you like.")
 
 
 def interest(session: Any) -> None:
@@ -51,7 +54,7 @@ def interest(session: Any) -> None:
     now, before = session.interest(), session.previous_interest
     key = (session.key, tuple(session.reactions.items()), tuple(item.movie_id for item in session.result.items))
     # Only the open tab's chart is built and sent (a tab switch reruns the list's fragment).
-    genres_tab, decades_tab = st.tabs(["Genres", "Decades"], key="interest_tab", on_change="rerun")
+    genres_tab, decades_tab = st.tabs([words(session.recommender).Categories, "Decades"], key="interest_tab", on_change="rerun")
     if genres_tab.open is not False:
         with genres_tab:
             figures.chart("interest_genres", key, lambda: charts.interest_distribution(

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui import components as h
 from ui import state as ui
+from ui.words import words
 
 
 def stepper(result: Any, cat: Any) -> None:
@@ -21,16 +22,17 @@ def stepper(result: Any, cat: Any) -> None:
     ui.md(h.stepper([
         h.Step("Parsed intent", " · ".join(summary) or "free text only"),
         h.Step("Relevance-scored candidates",
-               f"{len(cat):,} movies scored, top {len(result.relevance.candidates)} kept"),
+               f"{words(cat).count(len(cat))} scored, top {len(result.relevance.candidates)} kept"),
         h.Step("CF adjustments", f"{len(result.seeds)} seeds folded into ALS"),
         h.Step("Final list", "α·r̂ + β·ŝ + γ·b̂, explained"),
     ]))
 
 
-def timing_tiles(t: dict[str, float]) -> None:
+def timing_tiles(t: dict[str, float], cat: Any = None) -> None:
     """Per-stage latency of the request as metrics (timings computed by the library)."""
     llm_ms = t.get("llm_call")
-    tiles = [("Intent", t.get("intent", 0), "Parsing: genres, negation, era, titles, zero-shot genres"
+    g = words(cat).categories
+    tiles = [("Intent", t.get("intent", 0), f"Parsing: {g}, negation, era, titles, zero-shot {g}"
               + (" — including the LLM call" if llm_ms else ""))]
     if llm_ms:
         tiles.append(("LLM call", llm_ms, "Waiting for the generative LLM's answer (part of Intent)"))

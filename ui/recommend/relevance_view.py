@@ -1,4 +1,4 @@
-"""Stage 2 — relevance-scored candidates: r of every movie, its terms, the top of the ranking.
+"""Stage 2 — relevance-scored candidates: r of every item, its terms, the top of the ranking.
 
 r is embedding similarity plus the intent's rules (named titles, genres, keywords, era and
 dislike penalties) and, when one is trained, the adapter's learned term. A fragment
@@ -20,6 +20,7 @@ from ui import figures
 from ui import state as ui
 from ui.recommend.reactions import adapter_toggled
 from ui.requests import current_live
+from ui.words import words
 
 TOP_CHART = 15           #: candidates in the chart
 TOP_TABLE = 50           #: candidates in the table
@@ -34,22 +35,23 @@ def relevance_view() -> None:
         return
     rel = session.result.relevance
     shaped = adapter_shaped(rel)
+    w = words(session.recommender)
     ui.md(h.stage_heading(2, "Relevance-scored candidates",
-                          f"Relevance r of every movie to your request; the top {len(rel.candidates)} go on to "
+                          f"Relevance r of every {w.item} to your request; the top {len(rel.candidates)} go on to "
                           "the blend", aside=h.badge("r shaped by the trained adapter", "good") if shaped else ""))
     if session.recommender.adapter is not None:
         adapter_row(session, shaped)
     if session.reactions:
         n = len(session.reactions)
-        st.caption(f"{'Your reaction is' if n == 1 else f'Your {n} reactions are'} part of r: movies you liked act "
-                   "as named titles, and the Reactions term lifts or lowers genres.")
+        st.caption(f"{'Your reaction is' if n == 1 else f'Your {n} reactions are'} part of r: {w.items} you liked act "
+                   f"as named titles, and the Reactions term lifts or lowers {w.categories}.")
     left, right = st.columns([1, 1], gap="large")
     with left:
         relevance_chart(session)
     with right:
         candidate_table(session)
         st.caption(f"Top {TOP_TABLE} of {len(rel.candidates)} candidates by r, the weighted sum of the terms in "
-                   "the chart (similarity, named titles, liked genres and keywords, minus era and dislike "
+                   f"the chart (similarity, named titles, liked {w.categories} and keywords, minus era and dislike "
                    "penalties" + (", plus the trained adapter" if shaped else "") + ").")
 
 
@@ -62,6 +64,7 @@ def adapter_shaped(rel: Any) -> bool:
 def adapter_row(session: Any, shaped: bool) -> None:
     """The adapter toggle and what the adapter changed in the top of r."""
     rec, rel = session.recommender, session.result.relevance
+    w = words(rec)
     with st.container(horizontal=True, vertical_alignment="center", key="adapter_row", gap="medium", wrap=False):
         st.toggle("Trained adapter in r", key="use_adapter", value=True, on_change=adapter_toggled,
                   help="Compare r with and without the trained adapter (a learned term of r: "
@@ -76,7 +79,7 @@ def adapter_row(session: Any, shaped: bool) -> None:
             st.caption(f"The adapter brought {len(entered)} of the top {TOP_CHART} in ({names}) and pushed "
                        f"{len(left_out)} out.")
         else:
-            st.caption(f"The adapter re-orders the top {TOP_CHART} without changing which movies are in it.")
+            st.caption(f"The adapter re-orders the top {TOP_CHART} without changing which {w.items} are in it.")
 
 
 def relevance_chart(session: Any) -> None:
@@ -87,7 +90,8 @@ def relevance_chart(session: Any) -> None:
                          lambda: charts.relevance_bar([cat.label(i) for i in idx],
                                                       {name: np.asarray(v)[idx] for name, v in rel.components.items()},
                                                       rel.r[idx]))
-    ui.md(h.keyline(charts.legend_items(fig)))
+    w = words(cat)
+    ui.md(h.keyline([(name.replace("genre", w.category), colour) for name, colour in charts.legend_items(fig)]))
     figures.show(fig, "relevance_bar")
 
 
@@ -114,8 +118,8 @@ def candidate_table(session: Any) -> None:
         column_order=["rank", "movie", "genres", "r"],
         column_config={
             "rank": st.column_config.NumberColumn("#", width=32),
-            "movie": st.column_config.TextColumn("Movie", width=195),
-            "genres": st.column_config.TextColumn("Genres", width=135),
+            "movie": st.column_config.TextColumn(words(cat).Item, width=195),
+            "genres": st.column_config.TextColumn(words(cat).Categories, width=135),
             "r": st.column_config.ProgressColumn("Relevance r", format="%.3f", min_value=0.0,
                                                  max_value=float(max(1e-6, table["r"].max())), width=100),
         })

@@ -13,6 +13,7 @@ from ui import components as h
 from ui import loader
 from ui import state as ui
 from ui.language_model import ParserState
+from ui.words import words
 
 K_OPTIONS = [5, 10, 15, 20, 30, 50]
 
@@ -30,12 +31,15 @@ def _movie_options(_rec: Any, engine_key: str) -> tuple[list[int], dict[int, str
 def request_box(rec: Any) -> bool:
     """The request, example chips, the optional movie pickers, the list length and the
     Recommend button; True when the button was pressed."""
+    w = words(rec)
     with st.container(border=True, key="request_box"):
         st.text_area(
             "Your request", key="request_text", height=92, persist_state="session",  # long pastes are cut below
-            placeholder="e.g. mind-bending sci-fi like Inception, nothing gory, 90s is fine",
+            placeholder=w.pick("e.g. mind-bending sci-fi like Inception, nothing gory, 90s is fine",
+                               f"Describe the {w.item} you are looking for — a {w.category}, what to avoid, "
+                               f"an {w.item} you liked"),
             label_visibility="collapsed")
-        blocks.example_chips("Try an example", "example_pick")
+        blocks.example_chips("Try an example", "example_pick", rec=rec)
         col_refine, col_k, col_go = st.columns([6, 2.2, 1.6], vertical_alignment="bottom", gap="medium")
         with col_refine:
             movie_pickers(rec)
@@ -48,9 +52,11 @@ def request_box(rec: Any) -> bool:
 
 def movie_pickers(rec: Any) -> None:
     """"Movies you already know": loved / disliked pickers (sent to the browser only when open)."""
+    w = words(rec)
     n_picked = len(st.session_state.get("liked_movies") or ()) + len(st.session_state.get("disliked_movies") or ())
-    refine = st.expander(f"Movies you already know ({n_picked} picked)" if n_picked else
-                         "Movies you already know (optional)", icon=":material/movie:", key="refine_open",
+    refine = st.expander(f"{w.Items} you already know ({n_picked} picked)" if n_picked else
+                         f"{w.Items} you already know (optional)", icon=w.pick(":material/movie:", ":material/category:"),
+                         key="refine_open",
                          on_change="rerun")
     with refine:
         # 9,742 titles per picker: only sent to the browser while the panel is open.
@@ -58,7 +64,7 @@ def movie_pickers(rec: Any) -> None:
             return
         if rec is not None:
             ids, labels = _movie_options(rec, ui.engine_key(rec))
-            disabled, placeholder = False, "Search 9,742 movies…"
+            disabled, placeholder = False, f"Search {w.count(len(rec.catalogue))}…"
         else:
             ids, labels = [], {}
             disabled, placeholder = True, "Loading the catalogue…"
@@ -82,15 +88,20 @@ def request_inputs() -> tuple[str, tuple[int, ...], tuple[int, ...]]:
     return text, liked, disliked
 
 
-def empty_page(*, asked: bool, ready: bool) -> None:
+def empty_page(*, asked: bool, ready: bool, rec: Any = None) -> None:
     """No request yet: how it works and what to try (a nudge when Recommend was pressed)."""
+    w = words(rec)
     if asked:
-        st.warning("Tell us what you'd like to watch first — a genre, a mood, a movie you loved, or pick "
-                   "one of the examples above.", icon=":material/edit_note:")
-    ui.md(h.how_it_works())
+        st.warning(w.pick("Tell us what you'd like to watch first — a genre, a mood, a movie you loved, or pick "
+                          "one of the examples above.",
+                          f"Tell us what you are looking for first — a {w.category}, a use, an {w.item} you "
+                          "liked, or pick one of the examples above."), icon=":material/edit_note:")
+    ui.md(h.how_it_works(w, len(rec.catalogue) if rec is not None else None))
     ui.md(h.empty_state("Your recommendations will appear here",
-                        "Type a request above or click an example. Try a negation (“no horror”), an era "
-                        "(“90s”) or a title you loved — then watch each stage react."))
+                        w.pick("Type a request above or click an example. Try a negation (“no horror”), an era "
+                               "(“90s”) or a title you loved — then watch each stage react.",
+                               f"Type a request above or click an example. Try a negation (“no <{w.category}>”) "
+                               f"or an {w.item} you liked — then watch each stage react.")))
     if not ready:
         loader.engine()      # shows the warm-up progress; then draw the page again, ready
         st.rerun()
@@ -99,4 +110,4 @@ def empty_page(*, asked: bool, ready: bool) -> None:
 def busy_message(rec: Any, state: ParserState) -> str:
     """What the spinner says while the request runs."""
     return (f"Reading your request with the LLM ({state.backend.split(' @ ')[0]})…" if state.uses_llm
-            else f"Scoring {len(rec.catalogue):,} movies…")
+            else f"Scoring {words(rec).count(len(rec.catalogue))}…")
