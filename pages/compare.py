@@ -33,6 +33,7 @@ from ui import components as h
 from ui import figures
 from ui import language_model as lm
 from ui import state as ui
+from ui.words import words
 
 logger = logging.getLogger(__name__)
 WARMUP_FILE = "evaluation-warmup.json"
@@ -83,6 +84,10 @@ def page() -> None:
         nothing_to_compare()
     else:
         request_section(rec, request)
+    if rec is not None and not words(rec).movies:
+        st.caption("The benchmarks below this point were measured on MovieLens; they are shown when "
+                   "the app runs on MovieLens.")
+        return
     loaded = evaluation_files()
     benchmark_section([(n, d) for n, d in loaded if not _warm(n, d)])
     warmups = [(n, d) for n, d in loaded if _warm(n, d)]
@@ -104,6 +109,7 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
         result = requests.stages(rec, text, liked, disliked, use_adapter=bool(st.session_state.get("use_adapter", True)))
     intent = result.intent
     cat = rec.catalogue
+    w = words(rec)
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")
     top_left.markdown(f'<div class="fr-quote fr-quote-compact">{h.highlight(intent.text, h.spans_of(intent))}</div>',
                       unsafe_allow_html=True)
@@ -124,8 +130,8 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
         blend_set = set(lists["blend"])
 
         blocks.section(f"Side by side — top {k}",
-                                "Bold: also in the blend's list. Green edge: a genre you asked for. "
-                                "Red: a genre you said no to (an intent violation).")
+                                f"Bold: also in the blend's list. Green edge: a {w.category} you asked for. "
+                                f"Red: a {w.category} you said no to (an intent violation).")
         subtitles = {"random": "cold-start baseline", "popularity": "most rated × best rated",
                      "llm": "relevance r only", "cf": "ALS fold-in s only",
                      "blend": f"α {weights[0]:.2f} · β {weights[1]:.2f} · γ {weights[2]:.2f}"}
@@ -170,24 +176,24 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
             "system": st.column_config.TextColumn("System", width="medium"),
             "overlap": st.column_config.ProgressColumn("Overlap with blend", format="percent", min_value=0.0,
                                                        max_value=1.0, help="Share of this list also in the blend"),
-            "liked": st.column_config.ProgressColumn("Liked-genre match", format="percent", min_value=0.0,
+            "liked": st.column_config.ProgressColumn(f"Liked-{w.category} match", format="percent", min_value=0.0,
                                                      max_value=1.0,
-                                                     help="Share of items with a genre you asked for "
+                                                     help=f"Share of items with a {w.category} you asked for "
                                                           "(empty when you named none)"),
-            "disliked": st.column_config.NumberColumn("Disliked genres shown", format="%d",
-                                                      help="Items showing a genre you said no to"),
+            "disliked": st.column_config.NumberColumn(f"Disliked {w.categories} shown", format="%d",
+                                                      help=f"Items showing a {w.category} you said no to"),
             "violations": st.column_config.ProgressColumn("Intent violations", format="percent", min_value=0.0,
                                                           max_value=1.0,
-                                                          help="Share of the list with a genre you said no to "
+                                                          help=f"Share of the list with a {w.category} you said no to "
                                                                "or a year outside the era you asked for "
                                                                "(empty when you stated neither) — the "
                                                                "benchmark's violations@k"),
             "novelty": st.column_config.NumberColumn("Novelty (bits)", format="%.1f",
                                                      help="Mean −log₂ of an item's share of raters: higher = "
                                                           "less mainstream"),
-            "popularity": st.column_config.NumberColumn("Avg. ratings / movie", format="%.0f",
-                                                        help="Mean number of MovieLens ratings of the listed "
-                                                             "movies"),
+            "popularity": st.column_config.NumberColumn(f"Avg. {w.ratings} / {w.item}", format="%.0f",
+                                                        help=f"Mean number of {w.pick('MovieLens ratings', 'interactions')} "
+                                                             f"of the listed {w.items}"),
             "coverage": st.column_config.ProgressColumn("Catalogue coverage", format="percent", min_value=0.0,
                                                         max_value=max(0.001, float(frame["coverage"].max())),
                                                         help="Share of the catalogue reached by this system's "
@@ -203,7 +209,7 @@ def request_section(rec: Any, request: dict[str, Any]) -> None:
             st.caption("Overlap between every pair of lists (share of the row's list also in the column's).")
         with c2:
             figures.show(charts.metric_bars(labels, [m.liked_genre_share for m in measures],
-                                            title="Liked-genre match", colors=colors, maximum=1.0), "liked_bars")
+                                            title=f"Liked-{w.category} match", colors=colors, maximum=1.0), "liked_bars")
         with c3:
             figures.show(charts.metric_bars(labels, [m.novelty for m in measures], title="Novelty (bits)",
                                             fmt=".1f", colors=colors), "novelty_bars")

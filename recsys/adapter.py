@@ -236,13 +236,9 @@ def training_requests(catalogue: Catalogue, path: str | os.PathLike[str] | None 
     """Real requests to train on: ``(text, liked item indices)`` from ``path`` (default
     ``$RECSYS_TRAIN_REQUESTS``); ``[]`` when none is configured. Lines that are not a request
     record, or whose movies are not in the catalogue, are skipped (counted in a warning).
-    MovieLens catalogues only: the files name MovieLens ``movieId``s."""
+    The file's ids are the loaded catalogue's (``movieId`` / ``item_id``)."""
     path = path or os.environ.get(TRAIN_REQUESTS_ENV, "").strip() or None
     if path is None:
-        return []
-    if catalogue.domain != "movies":
-        # the request files name MovieLens movieIds; your own catalogue's ids mean other things
-        logger.info("%s names MovieLens movies; not used for the %s catalogue", path, catalogue.name)
         return []
     path = Path(path).expanduser()
     if "dev" in path.stem or "test" in path.stem:

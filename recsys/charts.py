@@ -155,7 +155,8 @@ def _dark(color: str) -> bool:
 # --------------------------------------------------------------------------- Recommend page
 
 def genre_interest_bar(affinity: Sequence[tuple[str, float]], *, liked: Sequence[str] = (),
-                       disliked: Sequence[str] = (), top: int = 8) -> go.Figure:
+                       disliked: Sequence[str] = (), top: int = 8,
+                       category: str = "genre") -> go.Figure:
     """Horizontal bars of the zero-shot genre interest distribution (largest on top).
 
     Liked genres are green, disliked genres red, the rest the soft accent.
@@ -163,7 +164,7 @@ def genre_interest_bar(affinity: Sequence[tuple[str, float]], *, liked: Sequence
     rows = [(g, float(v)) for g, v in affinity if v is not None and math.isfinite(float(v))]
     rows = sorted(rows, key=lambda gv: -gv[1])[:top]
     if not rows:
-        return empty_figure("No genre signal in this request")
+        return empty_figure(f"No {category} signal in this request")
     rows.reverse()
     liked_set, disliked_set = set(liked), set(disliked)
     colors = [GOOD if g in liked_set else BAD if g in disliked_set else ACCENT_SOFT for g, _ in rows]
@@ -228,7 +229,7 @@ def interest_distribution(current: Sequence[tuple[str, float]],
 
 
 def relevance_bar(labels: Sequence[str], components: Mapping[str, Sequence[float] | np.ndarray],
-                  totals: Sequence[float] | np.ndarray) -> go.Figure:
+                  totals: Sequence[float] | np.ndarray, *, category: str = "genre") -> go.Figure:
     """Top relevance-scored candidates: each bar is ``r`` split into its weighted terms (best on top).
 
     ``components`` maps a term name (``RelevanceScores.components`` keys) to one value per
@@ -246,6 +247,7 @@ def relevance_bar(labels: Sequence[str], components: Mapping[str, Sequence[float
         if values.shape != (n,) or not np.any(np.abs(values) > 1e-9):
             continue
         label, color = COMPONENT_STYLE.get(name, (name.replace("_", " ").capitalize(), "#CBD5E1"))
+        label = label.replace("genre", category)        # "Liked category" on your own catalogue
         data.append({"type": "bar", "orientation": "h", "x": _floats(values), "y": y, "name": label,
                      "marker": {"color": color},
                      "hovertemplate": f"{label}: %{{x:+.3f}}<extra>%{{y}}</extra>"})

@@ -492,7 +492,7 @@ def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,
         matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
                                catalogue.n_ratings.tolist())
         own = None
-        if catalogue.domain != "movies":
+        if catalogue.domain != "movies" and knowledge_source(cache_dir) is None:
             own = KnowledgeIndex.build(Knowledge.from_catalogue(catalogue), catalogue)
     finally:
         if collecting:
@@ -512,11 +512,9 @@ def load_movie_knowledge(catalogue: Catalogue, cache_dir: Path | None = None, *,
     Wikipedia, or TMDB when ``TMDB_API_KEY`` is set; :mod:`recsys.knowledge_fetch`) when the
     network answers; offline, or when the fetch fails, the pipeline runs without it (warning).
     """
-    if catalogue.domain != "movies":
-        # your own catalogue brings its own descriptions and people ($RECSYS_METADATA and the
-        # fetched files are keyed by MovieLens movieIds)
-        return Knowledge.from_catalogue(catalogue)
     path = knowledge_source(cache_dir)
+    if path is None and catalogue.domain != "movies":
+        return Knowledge.from_catalogue(catalogue)       # a generic catalogue's own columns
     if path is None and fetch and cache_dir is not None and links is not None and len(links):  # type: ignore[arg-type]
         path = _fetch_knowledge(links, cache_dir, progress)
     try:

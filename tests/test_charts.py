@@ -243,3 +243,17 @@ def test_warmup_curves_can_limit_bands_and_dash_variants() -> None:
     assert len([t for t in fig.data if t.fill == "toself"]) == 1
     dash = {t.name: t.line.dash for t in fig.data if t.mode == "lines+markers"}
     assert dash == {"blend-auto": "dash", "blend": "solid"}
+
+
+def test_charts_name_your_catalogue_categories() -> None:
+    import numpy as np
+
+    from recsys import charts
+
+    fig = charts.relevance_bar(["Rose shears", "Catan"], {"similarity": np.array([0.5, 0.4]),
+                                                          "genres": np.array([0.1, 0.0])},
+                               np.array([0.6, 0.4]), category="category")
+    names = [trace.name for trace in fig.data]
+    assert "Liked category" in names and not any("genre" in n for n in names)
+    empty = charts.genre_interest_bar([], category="category")
+    assert "No category signal" in str(empty.layout)

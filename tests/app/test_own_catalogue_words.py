@@ -93,3 +93,16 @@ def test_recommend_and_about_speak_of_items_and_categories(shop_app) -> None:
     assert "Release years" not in labels and "Items per category" in about
     assert "Rating distribution" not in about
     _no_movie_words(about)
+
+
+def test_compare_speaks_of_categories_and_leaves_the_movie_benchmarks_out(shop_app) -> None:
+    at = shop_app
+    at.text_area(key="request_text").input("a board game, no Kitchen").run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    text = visible_text(at)
+    assert "Liked-category match" in text and "Avg. interactions / item" in text
+    note = ("The benchmarks below this point were measured on MovieLens; they are shown when the app "
+            "runs on MovieLens.")
+    assert note in text
+    _no_movie_words(text.replace(note, ""))

@@ -35,7 +35,8 @@ def intent_view(session: Any, state: ParserState, liked: tuple[int, ...], dislik
     with right:
         st.markdown(f"**{w.Category} interest**")
         figures.chart("genre_interest", session.key, lambda: charts.genre_interest_bar(
-            intent.genre_affinity, liked=intent.liked_genres, disliked=intent.disliked_genres))
+            intent.genre_affinity, liked=intent.liked_genres, disliked=intent.disliked_genres,
+            category=w.category))
         st.caption("Zero-shot estimate from the request's embedding; green = asked for, red = avoided.")
 
 

@@ -86,12 +86,12 @@ def relevance_chart(session: Any) -> None:
     """The top candidates' r split into its weighted terms, with the colour key above."""
     rel, cat = session.result.relevance, session.recommender.catalogue
     idx = [int(i) for i in rel.candidates[:TOP_CHART]]
+    w = words(cat)
     fig = figures.figure("relevance_bar", (session.key, tuple(session.reactions.items()), session.use_adapter),
                          lambda: charts.relevance_bar([cat.label(i) for i in idx],
                                                       {name: np.asarray(v)[idx] for name, v in rel.components.items()},
-                                                      rel.r[idx]))
-    w = words(cat)
-    ui.md(h.keyline([(name.replace("genre", w.category), colour) for name, colour in charts.legend_items(fig)]))
+                                                      rel.r[idx], category=w.category))
+    ui.md(h.keyline(charts.legend_items(fig)))
     figures.show(fig, "relevance_bar")
 
 
