@@ -226,7 +226,7 @@ class IndexConfig:
     #: Above this many items the embeddings stay on disk (float16, memory-mapped, built in
     #: resumable chunks) and requests search them approximately (:mod:`recsys.ann`); at or
     #: below it they are float32 in memory and every request scores every item exactly (one
-    #: mat-vec, ~1 ms per 10k items).
+    #: mat-vec).
     dense_max_items: int = 200_000
     #: Nearest items an approximate search returns per query vector: their exact scores,
     #: and those of any item another term of ``r`` lifts, are computed; the rest count as

@@ -260,7 +260,7 @@ class Recommender:
                                                          progress=scaled(progress, 0.75, 1.0))
         recommender.load_seconds = time.perf_counter() - started
         # What is loaded now lives as long as the process: keep the cycle collector from
-        # scanning it again and again (pauses of a second at a million items).
+        # scanning it again and again (millions of objects at a million items).
         gc.freeze()
         report(progress, 1.0, "Ready")
         return recommender

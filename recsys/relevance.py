@@ -292,7 +292,7 @@ def top_indices(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) 
     Ties are broken by item index (the lower first), also at the ``k``-th place, so results
     are deterministic. Cost: two passes over the scores plus a selection among the few
     above a threshold estimated from a strided sample (a full selection only when the
-    sample misjudges it), ~3 ms at a million items.
+    sample misjudges it).
     """
     # negated, in the input's float precision (float32 stays float32: same comparisons)
     values = np.array(scores, dtype=np.result_type(scores.dtype, np.float32), copy=True)

@@ -3,7 +3,7 @@
 Reading and validating a data folder, deriving the :class:`~recsys.catalogue.Catalogue`,
 indexing its titles (:class:`~recsys.titles.TitleMatcher`) and, for a catalogue that brings
 its own descriptions and people, its knowledge (:class:`~recsys.knowledge.KnowledgeIndex`)
-take about 1.5 s for ml-latest-small but over a minute for a million items. All of it is a
+take a second or two for ml-latest-small and minutes for a million items. All of it is a
 pure function of the folder's files, so it is computed once and stored as one file::
 
     <cache>/engine-<name>-<key>.pkl     key = SHA-1 of the data files' names and bytes
@@ -13,7 +13,7 @@ The file is a pickle behind a header holding the payload's SHA-1; :func:`load` c
 before unpickling, so a truncated, zeroed or garbled file is a cache miss (one warning, then
 the folder is read again), never a crash or wrong data. A changed data file changes the key:
 the folder is read and validated in full again. Reading the folder's bytes for the key costs
-~0.2 s per 100 MB. Like every cache here it lives in the user's own cache folder.
+one pass over them. Like every cache here it lives in the user's own cache folder.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def load(path: Path) -> EngineData | None:
             reason = "checksum mismatch"
         else:
             collecting = gc.isenabled()
-            gc.disable()     # millions of new objects: the cycle collector would triple the time
+            gc.disable()     # millions of new objects: no cycle-collector passes meanwhile
             try:
                 out = pickle.loads(memoryview(data)[head:])
             except Exception as exc:  # noqa: BLE001 - a stale class layout is a plain miss
