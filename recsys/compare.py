@@ -57,9 +57,9 @@ SYSTEM_LABELS = {
 }
 
 #: Short names for chart axes.
-SYSTEM_SHORT = {"random": "Random", "popularity": "Popularity", "llm": "LLM", "cf": "CF", "blend": "Blend",
+SYSTEM_SHORT = {"random": "Random", "popularity": "Popularity", "llm": "Relevance", "cf": "CF", "blend": "Blend",
                 "blend-auto": "Blend (auto)", "blend-tuned": "Blend (tuned)",
-                "llm_adapter": "LLM + adapter", "blend_adapter": "Blend + adapter"}
+                "llm_adapter": "Relevance + adapter", "blend_adapter": "Blend + adapter"}
 
 _METRIC_NAMES = {"recall": "Recall", "ndcg": "NDCG", "hr": "HR", "mrr": "MRR", "precision": "Precision",
                  "map": "MAP", "hit": "Hit rate", "coverage": "Coverage", "novelty": "Novelty",
@@ -80,7 +80,7 @@ def system_label(system: str) -> str:
 
 
 def system_short(system: str) -> str:
-    """``"llm"`` → ``"LLM"`` (chart axes); unknown systems are title-cased."""
+    """``"llm"`` → ``"Relevance"`` (chart axes); unknown systems are title-cased."""
     return SYSTEM_SHORT.get(system, system.replace("_", " ").replace("-", " ").title())
 
 

@@ -77,7 +77,7 @@ def test_labels() -> None:
     assert compare.system_label("llm") == "Relevance only (r)"
     assert compare.system_label("blend-tuned") == "Blend, tuned weights"
     assert compare.system_label("blend_adapter") == "Blend + adapter"
-    assert compare.system_short("llm_adapter") == "LLM + adapter"
+    assert compare.system_short("llm_adapter") == "Relevance + adapter"
     assert compare.system_label("some-new_system") == "Some New System"
     assert compare.system_label("blend-auto") == "Blend, auto weights"
     assert compare.system_short("cf") == "CF"

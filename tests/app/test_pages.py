@@ -268,7 +268,7 @@ def test_compare_plots_the_warmup_curves(new_app, results_dir: Path) -> None:
     assert not at.exception and not at.warning                   # not mistaken for a benchmark file
     spec = chart_spec(at, "warmup_curves")
     lines = {t["name"]: t for t in spec["data"] if t.get("mode") == "lines+markers"}
-    assert set(lines) == {"Blend", "Random", "LLM", "CF"}
+    assert set(lines) == {"Blend", "Random", "Relevance", "CF"}
     assert lines["Blend"]["x"] == [0, 1, 3, 5, 10] and lines["Blend"]["y"][-1] == pytest.approx(0.16)
     table = next(f.value for f in at.dataframe if "gain" in getattr(f.value, "columns", []))
     assert table.loc[table["system"] == "Blend", "gain"].item() == pytest.approx(0.11)
