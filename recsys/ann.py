@@ -29,13 +29,13 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from recsys.cachefile import atomic_write
 from recsys.progress import Progress, report
 
 logger = logging.getLogger(__name__)
@@ -187,19 +187,16 @@ def build(stem: Path, vectors: np.ndarray, *, progress: Progress | None = None,
     finally:
         faiss.omp_set_num_threads(1)
     index_path, state_path = _paths(stem)
-    tmp = index_path.parent / f".{index_path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        faiss.write_index(index, str(tmp))
-        os.replace(tmp, index_path)
+        with atomic_write(index_path) as tmp:
+            faiss.write_index(index, str(tmp))
         state = {"format": _FORMAT, "n": n, "dim": dim, "nlist": nlist, "nprobe": nprobe,
                  "recall": round(recall, 4), "sha1": _sha1(index_path)}
-        tmp_state = state_path.parent / f".{state_path.name}.{secrets.token_hex(4)}.tmp"
-        tmp_state.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp_state, state_path)
+        with atomic_write(state_path) as tmp:
+            tmp.write_text(json.dumps(state), encoding="utf-8")
     except (OSError, RuntimeError) as exc:
         logger.warning("Could not store the nearest-neighbour index %s (%s); it is rebuilt next "
                        "time", index_path.name, exc)
-        tmp.unlink(missing_ok=True)
     report(progress, 1.0, f"Nearest-neighbour index ready (nprobe {nprobe}, recall@{k} {recall:.3f})")
     return AnnIndex(index, nprobe, recall, nlist)
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,32 +34,42 @@ class _Invalid(Exception):
     """An array that is present but not what the caller expects."""
 
 
+@contextmanager
+def atomic_write(path: Path) -> Iterator[Path]:
+    """A fresh temporary path beside ``path`` for the block to write; afterwards it is flushed
+    to disk and renamed over ``path``, so readers see the old file or the new one, never half
+    of one. If the block (or the rename) raises, the temporary file is removed and the
+    exception propagates. Every cache file of the package is written through this."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def save_npz(path: Path, **arrays: np.ndarray) -> bool:
-    """Write ``arrays`` to ``path`` atomically (temp file, fsync, rename).
+    """Write ``arrays`` to ``path`` atomically (:func:`atomic_write`).
 
     Returns ``True`` when the file is in place; on an ``OSError`` (read-only folder,
     full disk) logs a warning, leaves no temporary file and returns ``False``.
     """
     path = Path(path)
-    tmp_name = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_name = str(path.parent / f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_write(path) as tmp, open(tmp, "xb") as handle:   # umask applies
             np.savez(handle, allow_pickle=True, **arrays)  # numpy's default, named so no array binds to it
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
         return True
     except OSError as exc:
         logger.warning("Could not write the cache file %s (%s); it will be rebuilt next time",
                        path.name, exc.strerror or exc)
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
         return False
 
 

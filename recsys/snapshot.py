@@ -21,12 +21,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
-import os
 import pickle
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from recsys.cachefile import atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,19 +100,13 @@ def save(path: Path, engine: EngineData) -> bool:
     path = Path(path)
     payload = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
     digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest().encode("ascii")
-    tmp = path.parent / f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
+        with atomic_write(path) as tmp, open(tmp, "xb") as handle:
             handle.write(_MAGIC)
             handle.write(digest)
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
         return True
     except OSError as exc:
         logger.warning("Could not write the catalogue snapshot %s (%s); the next start reads "
                        "the data again", path.name, exc.strerror or exc)
-        tmp.unlink(missing_ok=True)
         return False
