@@ -484,9 +484,7 @@ def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,
         report(progress, 1.0, f"Loaded {len(engine.catalogue):,} {engine.catalogue.nouns.items}")
         return engine
     raw = load_dataset(data_dir, dataset=dataset, cache_dir=cache_dir, progress=progress)
-    collecting = gc.isenabled()
-    gc.disable()        # building millions of small objects: no cycle-collector passes meanwhile
-    try:
+    with snapshot.collector_paused():     # millions of small objects at a million items
         catalogue = build_catalogue(raw)
         report(progress, 1.0, f"Indexing {catalogue.nouns.item} titles")
         matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
@@ -494,9 +492,6 @@ def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,
         own = None
         if catalogue.domain != "movies" and knowledge_source(cache_dir) is None:
             own = KnowledgeIndex.build(Knowledge.from_catalogue(catalogue), catalogue)
-    finally:
-        if collecting:
-            gc.enable()
     engine = EngineData(catalogue, matcher, raw.links, raw.warnings, own)
     snapshot.save(path, engine)
     return engine

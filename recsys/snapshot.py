@@ -22,6 +22,8 @@ import gc
 import hashlib
 import logging
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +55,20 @@ class EngineData:
     knowledge: KnowledgeIndex | None = None   #: a catalogue's own knowledge (not movies)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cycle-collector passes inside the block (then back to the previous state): creating
+    millions of small objects (unpickling, building a catalogue) would otherwise trigger
+    collection after collection over everything allocated so far."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def snapshot_path(cache_dir: Path, name: str, digest: str) -> Path:
     """Where the snapshot of a folder with content ``digest`` lives."""
     key = hashlib.sha1(f"{RECIPE}\0{digest}".encode(), usedforsecurity=False).hexdigest()[:20]
@@ -76,18 +92,14 @@ def load(path: Path) -> EngineData | None:
                 != data[len(_MAGIC):head].decode("ascii", "replace"):
             reason = "checksum mismatch"
         else:
-            collecting = gc.isenabled()
-            gc.disable()     # millions of new objects: no cycle-collector passes meanwhile
             try:
-                out = pickle.loads(memoryview(data)[head:])
+                with collector_paused():
+                    out = pickle.loads(memoryview(data)[head:])
             except Exception as exc:  # noqa: BLE001 - a stale class layout is a plain miss
                 out = None
                 reason = f"{type(exc).__name__}"
             else:
                 reason = "unexpected content"
-            finally:
-                if collecting:
-                    gc.enable()
             if isinstance(out, EngineData):
                 return out
     logger.warning("The catalogue snapshot %s is damaged or stale (%s); reading the data again",

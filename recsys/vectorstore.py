@@ -150,7 +150,6 @@ def build(stem: Path, n: int, dim: int, encode: Callable[[int, int], np.ndarray]
     state["complete"] = True
     _write_state(state_path, state)
     del array
-    out = open_vectors(stem, n, dim)
-    if out is None:  # pragma: no cover - only if the disk changed under us
-        raise OSError(f"the embedding store {array_path} could not be read back")
+    # every chunk was hashed as it was committed: map it read-only, no second pass over it
+    out: np.ndarray = np.load(array_path, mmap_mode="r")
     return out
