@@ -23,6 +23,18 @@ SHOP = """item_id,title,categories,description
 """
 
 
+def write_shop(folder: Path) -> Path:
+    """The shop catalogue in ``folder``: its items and three groups of five shoppers (garden
+    and tools, kitchen, board games), one implicit interaction per item they bought."""
+    folder.mkdir(parents=True)
+    (folder / "items.csv").write_text(SHOP, encoding="utf-8")
+    groups = [[1, 2, 3, 10], [4, 5, 6], [7, 8, 9]]
+    plays = ["user_id,item_id"] + [f"u{g}-{u},{i}" for g, items in enumerate(groups)
+                                   for u in range(5) for i in items]
+    (folder / "interactions.csv").write_text("\n".join(plays) + "\n", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture()
 def shop(tmp_path: Path, encoder, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     # this shop's ids are not MovieLens movieIds: the MovieLens knowledge and ReDial requests
@@ -30,13 +42,7 @@ def shop(tmp_path: Path, encoder, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for name in ("RECSYS_DATA_DIR", "RECSYS_METADATA", "RECSYS_TRAIN_REQUESTS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("recsys.pipeline.TextEncoder", lambda *args, **kwargs: encoder)
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "items.csv").write_text(SHOP, encoding="utf-8")
-    groups = [[1, 2, 3, 10], [4, 5, 6], [7, 8, 9]]
-    plays = ["user_id,item_id"] + [f"u{g}-{u},{i}" for g, items in enumerate(groups)
-                                   for u in range(5) for i in items]
-    (folder / "interactions.csv").write_text("\n".join(plays) + "\n", encoding="utf-8")
+    folder = write_shop(tmp_path / "shop")
     return ["--data", str(folder), "--cache-dir", str(tmp_path / "cache")]
 
 

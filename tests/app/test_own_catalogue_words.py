@@ -15,19 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.app.conftest import markdown_text
-from tests.test_catalogue_categories import SHOP
+from tests.test_catalogue_categories import write_shop
 
 
 @pytest.fixture
 def shop_app(tmp_path: Path, encoder, monkeypatch: pytest.MonkeyPatch, new_app):  # type: ignore[no-untyped-def]
     """The app started on the shop catalogue (its own cache folder: a new engine)."""
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    (folder / "items.csv").write_text(SHOP, encoding="utf-8")
-    groups = [[1, 2, 3, 10], [4, 5, 6], [7, 8, 9]]
-    plays = ["user_id,item_id"] + [f"u{g}-{u},{i}" for g, items in enumerate(groups)
-                                   for u in range(5) for i in items]
-    (folder / "interactions.csv").write_text("\n".join(plays) + "\n", encoding="utf-8")
+    folder = write_shop(tmp_path / "shop")
     monkeypatch.setenv("RECSYS_DATA_DIR", str(folder))
     monkeypatch.setenv("RECSYS_CACHE_DIR", str(tmp_path / "cache"))
     for name in ("RECSYS_METADATA", "RECSYS_TRAIN_REQUESTS", "RECSYS_DATA_URL"):
