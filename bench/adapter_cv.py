@@ -6,7 +6,11 @@ other folds, and the blend (default weights, movie knowledge on) is scored on th
 requests for every λ. Each request is scored once, by an adapter that never saw it, so the
 pooled means are out-of-sample. Also scored: no adapter, and the synthetic-only adapter of
 the previous recipe (it never sees ReDial). λ is then chosen per request type (language
-only / naming a movie) by the one-standard-error rule. Dev is never read::
+only / naming a movie) by the one-standard-error rule. ``--popularity h,w_b,M`` (repeatable)
+scores the same folds' adapters under other priors and CF seeds (``prior_half_life`` and one
+:class:`~recsys.pipeline.SeedRecipe` for both ``candidate_seeds`` and
+``adapted_candidate_seeds``; ``none`` for no half-life), one row set each.
+Dev is never read::
 
     RECSYS_DATA_DIR=../shared/data/ml-latest-small \\
     RECSYS_METADATA=../shared/data/movie-metadata/ml-latest-small-metadata.jsonl \\
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import logging
 import sys
@@ -33,7 +38,7 @@ from recsys.adapter import AdapterConfig, train_adapter  # noqa: E402
 from recsys.data import default_cache_dir  # noqa: E402
 from recsys.evaluation.collect import collect_stages  # noqa: E402
 from recsys.evaluation.requests import load_requests  # noqa: E402
-from recsys.pipeline import Recommender  # noqa: E402
+from recsys.pipeline import Recommender, SeedRecipe, pipeline_prior  # noqa: E402
 from recsys.splits import split_users  # noqa: E402
 
 METRICS = ("recall@10", "ndcg@10")
@@ -66,6 +71,19 @@ def score(rec: Recommender, requests: list, cache: Path) -> dict[str, dict[str, 
     return {r.id: {m: float(metrics[m][n]) for m in METRICS} for n, r in enumerate(table.requests)}
 
 
+def with_popularity(base: Recommender, half_life: float | None, pull: float, seeds: int) -> Recommender:
+    """``base`` (no adapter) with another prior half-life and CF seed recipe."""
+    recipe = SeedRecipe(count=seeds, prior_weight=pull)
+    config = replace(base.config, prior_half_life=half_life, candidate_seeds=recipe,
+                     adapted_candidate_seeds=recipe)
+    k = base.knowledge
+    prior = pipeline_prior(base.catalogue, config, k.knowledge.votes if k is not None else None)
+    rec = Recommender(base.catalogue, base.encoder, base.index, base.cf, prior, base.matcher,
+                      config=config, knowledge=k)
+    rec.adapter = None
+    return rec
+
+
 def one_se(means: dict[float, float], values: dict[float, np.ndarray]) -> float:
     """The smallest λ whose mean is within one standard error of the best λ's."""
     best = max(means, key=lambda lam: (means[lam], -lam))
@@ -78,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", required=True)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=AdapterConfig.request_repeats)
+    parser.add_argument("--popularity", action="append", default=[],
+                        help="h,w_b,M: also score under this prior half-life and CF seed recipe")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if "dev" in Path(args.requests).name:
@@ -86,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
     cache = default_cache_dir()
-    base = Recommender.load()
-    base.adapter = None
+    loaded = Recommender.load()
+    loaded.adapter = None
+    variants = {"": loaded}
+    for spec in args.popularity:
+        h, pull, seeds = spec.split(",")
+        variants[f" [{spec}]"] = with_popularity(loaded, None if h == "none" else float(h),
+                                                 float(pull), int(seeds))
+    base = loaded
     cat = base.catalogue
     requests = [r for r in load_requests(args.requests) if r.targets]
     users, _ = split_users(cat)
@@ -95,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     trainer.encoder = MemoEncoder(base.encoder)   # training only; scoring uses the real encoder
     rng = np.random.default_rng(0)
     fold_of = {r.id: int(f) for r, f in zip(requests, rng.permutation(len(requests)) % args.folds)}
-    per: dict[str, dict[str, dict[str, float]]] = {"none": score(base, requests, cache)}
+    per: dict[str, dict[str, dict[str, float]]] = {}
+    for tag, variant in variants.items():
+        per[f"none{tag}"] = score(variant, requests, cache)
     print(f"no adapter scored ({time.perf_counter() - started:.0f} s)", flush=True)
 
     synthetic = train_adapter(trainer, users, AdapterConfig(weight=1.0))
@@ -111,11 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         held = [r for r in requests if fold_of[r.id] == fold]
         train = [(r.text, cat.indices(list(r.targets))) for r in requests if fold_of[r.id] != fold]
         adapter = train_adapter(trainer, users, config, requests=train)
-        for lam in GRID[1:]:
-            rec = Recommender(cat, base.encoder, base.index, base.cf, base.baseline, base.matcher,
-                              config=base.config, knowledge=base.knowledge)
+        for (tag, variant), lam in itertools.product(variants.items(), GRID[1:]):
+            rec = copy.copy(variant)
             rec.adapter = replace(adapter, weight=lam, weight_named=lam)
-            per.setdefault(f"real λ={lam:g}", {}).update(score(rec, held, cache))
+            per.setdefault(f"real λ={lam:g}{tag}", {}).update(score(rec, held, cache))
         print(f"fold {fold + 1}/{args.folds} ({time.perf_counter() - started:.0f} s)", flush=True)
 
     ids = sorted(per["none"])

@@ -28,12 +28,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recsys.baseline import baseline_prior  # noqa: E402
 from recsys.data import default_cache_dir  # noqa: E402
 from recsys.evaluation.collect import collect_stages  # noqa: E402
 from recsys.evaluation.requests import load_requests  # noqa: E402
 from recsys.evaluation.stats import paired_differences  # noqa: E402
-from recsys.pipeline import Recommender  # noqa: E402
+from recsys.pipeline import Recommender, pipeline_prior  # noqa: E402
 
 METRICS = ("recall@10", "ndcg@10")
 
@@ -45,7 +44,7 @@ def variant(base: Recommender, *, people: float = 0.0, lexical: float = 0.0, vot
                   disliked_people_penalty=base.config.relevance.disliked_people_penalty if people else 0.0)
     config = replace(base.config, relevance=rel, prior_votes_weight=votes)
     k = base.knowledge if knowledge else None
-    prior = baseline_prior(base.catalogue, votes=k.knowledge.votes if k else None, votes_weight=votes)
+    prior = pipeline_prior(base.catalogue, config, k.knowledge.votes if k else None)
     rec = Recommender(base.catalogue, base.encoder, base.index, base.cf, prior, base.matcher,
                       config=config, knowledge=k)
     rec.adapter = base.adapter if adapter else None

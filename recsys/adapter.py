@@ -448,23 +448,15 @@ def _choose_weight(recommender: Recommender, adapter: Adapter, cf: CFModel, fit_
     """
     from dataclasses import replace
 
-    from recsys.baseline import baseline_prior
+    from recsys.pipeline import pipeline_prior
 
     catalogue = recommender.catalogue
     ratings = catalogue.ratings
     fit_ratings = ratings[ratings["user_id"].isin(fit_users)]
-    index = catalogue.index_of
-    items = np.fromiter((index[m] for m in fit_ratings["movie_id"].to_numpy()), dtype=np.int64,
-                        count=len(fit_ratings))
-    counts = np.bincount(items, minlength=len(catalogue))
-    sums = np.bincount(items, weights=fit_ratings["rating"].to_numpy(dtype=np.float64),
-                       minlength=len(catalogue))
-    means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
     validation_rec = type(recommender)(
         catalogue, recommender.encoder, recommender.index,
         cf,
-        baseline_prior(catalogue, n_ratings=counts, mean_rating=means,
-                       votes=_votes(recommender), votes_weight=recommender.config.prior_votes_weight),
+        pipeline_prior(catalogue, recommender.config, _votes(recommender), ratings=fit_ratings),
         recommender.matcher, config=recommender.config, knowledge=recommender.knowledge)
     recall: dict[float, list[float]] = {lam: [] for lam in grid}
     for text, seen, targets in zip(texts, history, future):

@@ -9,7 +9,7 @@ and ALS (implicit 0.7.3, CPU) factorises them into user factors ``x_u`` and item
 observed pairs.
 
 A new user has no row. Their pseudo-history ``H`` — each seed ``j`` with a confidence
-``c_j`` (named titles strongly, top LLM candidates weighted by their ``r``, liked
+``c_j`` (named titles strongly, top LLM candidates weighted by their ``r`` and the prior, liked
 reactions) — is folded in without retraining by one exact least-squares step
 (``implicit``'s ``recalculate_user``)::
 

@@ -15,9 +15,11 @@ contract::
 
 Pseudo-history seeds and their confidences ``c_j`` (:class:`PipelineConfig`):
 named titles ``c = c_named · match_score``; titles a generative LLM suggested
-``c = c_suggested · match_score``; the top ``M`` LLM candidates ``c = c_candidate · r̂_j``
-(``r̂`` normalised over the candidate set); liked reactions ``c_liked``; disliked titles
-and 👎 reactions ``−c_disliked`` (preference 0).
+``c = c_suggested · match_score``; the top ``M`` LLM candidates by ``u_j = r̂_j + w_b·b̂_j``
+with ``c = c_candidate · û_j`` (hats: min-max over the candidate set; of the films that
+match the words, those people watch now come first, :func:`candidate_seeds`; M = 20,
+w_b = 0.5 for a zero-shot r, M = 10, w_b = 0 when r carries the adapter's term); liked
+reactions ``c_liked``; disliked titles and 👎 reactions ``−c_disliked`` (preference 0).
 
 A :class:`Recommendation` keeps every intermediate result and an
 :class:`~recsys.explain.Explainer` (read-only engine data), not the recommender:
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from recsys.adapter import (Adapter, AdapterConfig, adapter_path, load_adapter, save_adapter,
                             train_adapter, training_requests)
@@ -69,6 +72,19 @@ MAX_K = 100
 
 
 @dataclass(frozen=True)
+class SeedRecipe:
+    """Which LLM candidates join the CF pseudo-history: the top ``count`` (M) by
+    ``r̂ + prior_weight·b̂`` (w_b; :func:`candidate_seeds`)."""
+
+    count: int = 10
+    prior_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.count < 0 or self.prior_weight < 0:
+            raise ValueError(f"SeedRecipe needs count ≥ 0 and prior_weight ≥ 0, got {self}")
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """Everything tunable about the pipeline except the blend weights of a request."""
 
@@ -77,7 +93,15 @@ class PipelineConfig:
     cf_candidates: int = 200            #: N of the CF top-N in the pool
     named_confidence: float = 6.0       #: c_named
     suggested_confidence: float = 3.0   #: c_suggested (titles a generative LLM proposed)
-    candidate_seeds: int = 10           #: M: LLM candidates folded into CF
+    #: M, w_b when r is zero-shot: the LLM candidates folded into CF are the top 20 by
+    #: r̂ + 0.5·b̂ (min-max on the candidate set), so of the films that match the words the
+    #: ones people watch come first. Chosen on ReDial's training requests
+    #: (bench/popularity.py --grid).
+    candidate_seeds: SeedRecipe = SeedRecipe(count=20, prior_weight=0.5)
+    #: M, w_b when r carries the trained adapter's term: its item bias already favours what
+    #: people watch, and pulling again lowered 5-fold CV recall on ReDial's training
+    #: requests (bench/adapter_cv.py --popularity), so the top 10 by r̂ alone.
+    adapted_candidate_seeds: SeedRecipe = SeedRecipe(count=10, prior_weight=0.0)
     candidate_confidence: float = 2.0   #: c_candidate
     liked_confidence: float = 6.0       #: c_liked (👍)
     disliked_confidence: float = 4.0    #: c_disliked (👎, disliked titles; enters as −c)
@@ -85,6 +109,10 @@ class PipelineConfig:
     #: w_v: share of the prior from the knowledge's vote counts. 0: on ReDial's training
     #: requests every w_v > 0 lowered language-only recall (bench/knowledge_ablation.py --grid).
     prior_votes_weight: float = 0.0
+    #: h: half-life (years) of a rating's weight in the prior's popularity (None: all ratings
+    #: count alike); see :mod:`recsys.baseline`. 1 year: chosen on ReDial's training requests
+    #: (bench/popularity.py --grid).
+    prior_half_life: float | None = 1.0
     adapter: AdapterConfig = AdapterConfig()  #: the trained adapter's recipe
     train_adapter: bool = True          #: train the adapter during the first index build
     #: No adapter above this many items: its training scores every item for every training
@@ -253,7 +281,7 @@ class Recommender:
             encoder = pending_encoder.result()
         index = load_item_index(catalogue, encoder, cache, rebuild=rebuild,
                                 progress=scaled(progress, 0.2, 0.75), config=config.index)
-        prior = baseline_prior(catalogue, votes=knowledge.votes, votes_weight=config.prior_votes_weight)
+        prior = pipeline_prior(catalogue, config, knowledge.votes)
         recommender = cls(catalogue, encoder, index, cf, prior, engine.matcher,
                           config=config, knowledge=index_k)
         recommender.adapter = recommender.ensure_adapter(cache, rebuild=rebuild,
@@ -453,20 +481,50 @@ class Recommender:
             if self.cf.has_factors[i] and int(cat.movie_ids[i]) not in in_intent:
                 seeds.append(Seed(i, -cfg.disliked_confidence, f"you disliked {cat.label(i)}"))
         candidates = relevance.candidates
-        if len(candidates) and cfg.candidate_seeds > 0:
-            r_top = relevance.r[candidates]
-            spread = float(r_top.max() - r_top.min())
+        adapted = "adapter" in relevance.components and bool(np.any(relevance.components["adapter"]))
+        recipe = cfg.adapted_candidate_seeds if adapted else cfg.candidate_seeds
+        if len(candidates) and recipe.count > 0:
             taken = 0
-            for i in candidates:
-                if taken >= cfg.candidate_seeds:
+            for i, weight in candidate_seeds(relevance.r, self.baseline, candidates, recipe.prior_weight):
+                if taken >= recipe.count:
                     break
                 if not self.cf.has_factors[i]:
                     continue
-                weight = (float(relevance.r[i]) - float(r_top.min())) / spread if spread > 0 else 1.0
-                seeds.append(Seed(int(i), cfg.candidate_confidence * weight,
-                                  f"a top language-model match, {cat.label(int(i))}"))
+                seeds.append(Seed(i, cfg.candidate_confidence * weight,
+                                  f"a top language-model match, {cat.label(i)}"))
                 taken += 1
         return seeds
+
+
+def pipeline_prior(catalogue: Catalogue, config: PipelineConfig, votes: np.ndarray | None = None,
+                   ratings: pd.DataFrame | None = None) -> np.ndarray:
+    """The prior ``b`` as the pipeline computes it: :func:`recsys.baseline.baseline_prior`
+    with ``config``'s half-life and vote weight (``ratings``: only these interactions, as
+    evaluation does for its training users)."""
+    return baseline_prior(catalogue, half_life=config.prior_half_life, ratings=ratings, votes=votes,
+                          votes_weight=config.prior_votes_weight)
+
+
+def candidate_seeds(r: np.ndarray, prior: np.ndarray, candidates: np.ndarray, prior_weight: float
+                    ) -> list[tuple[int, float]]:
+    """The LLM candidates in the order they join the CF pseudo-history, with their weight:
+    ``u_i = r̂_i + w_b·b̂_i`` over ``candidates`` (r̂, b̂ min-max on the candidate set), best
+    first (ties: the candidates' own order), weight ``(u_i − min u) / (max u − min u)``
+    (1 when every ``u`` is equal). ``w_b = 0`` keeps the order of ``r``."""
+    r_c = r[candidates].astype(np.float64)
+    u = _unit(r_c)
+    if prior_weight:
+        u = u + prior_weight * _unit(prior[candidates].astype(np.float64))
+    order = np.argsort(-u, kind="stable")
+    spread = float(u.max() - u.min())
+    weights = (u - u.min()) / spread if spread > 0 else np.ones_like(u)
+    return [(int(candidates[j]), float(weights[j])) for j in order]
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """Min-max to [0, 1] (zeros when constant)."""
+    spread = float(values.max() - values.min())
+    return (values - values.min()) / spread if spread > 0 else np.zeros_like(values)
 
 
 def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,

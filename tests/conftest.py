@@ -122,12 +122,11 @@ def encoder():
 @pytest.fixture(scope="session")
 def tiny_recommender(tiny_dir: Path, encoder, tmp_path_factory: pytest.TempPathFactory):
     """The whole pipeline on the tiny dataset, caches in a temporary folder."""
-    from recsys.baseline import baseline_prior
     from recsys.catalogue import build_catalogue
     from recsys.cf import ALSConfig, fit_als
     from recsys.data import load_dataset
     from recsys.embed import load_item_index
-    from recsys.pipeline import PipelineConfig, Recommender
+    from recsys.pipeline import PipelineConfig, Recommender, pipeline_prior
     from recsys.titles import TitleMatcher
 
     cache = tmp_path_factory.mktemp("tiny-cache")
@@ -137,7 +136,7 @@ def tiny_recommender(tiny_dir: Path, encoder, tmp_path_factory: pytest.TempPathF
     cf = fit_als(catalogue, config.als, cache_dir=cache)
     matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
                            catalogue.n_ratings.tolist())
-    return Recommender(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher,
+    return Recommender(catalogue, encoder, index, cf, pipeline_prior(catalogue, config), matcher,
                        config=config)
 
 

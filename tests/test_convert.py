@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 
 from recsys import cli
-from recsys.baseline import baseline_prior
 from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, cf_cache_path, confidence_matrix, fit_als
 from recsys.convert import convert_dataset, split_title
 from recsys.data import DataError, load_dataset
 from recsys.embed import index_key, load_item_index
-from recsys.pipeline import PipelineConfig, Recommender
+from recsys.pipeline import PipelineConfig, Recommender, pipeline_prior
 from recsys.text import item_texts
 from recsys.titles import TitleMatcher
 from tests.conftest import requires_data, shared_data_dir
@@ -34,7 +33,8 @@ def build_recommender(catalogue: Catalogue, encoder, cache: Path, config: Pipeli
     cf = fit_als(catalogue, config.als, cache_dir=cache)
     matcher = TitleMatcher(catalogue.movie_ids.tolist(), list(catalogue.titles),
                            catalogue.n_ratings.tolist())
-    return Recommender(catalogue, encoder, index, cf, baseline_prior(catalogue), matcher, config=config)
+    return Recommender(catalogue, encoder, index, cf, pipeline_prior(catalogue, config), matcher,
+                       config=config)
 
 
 def top10(rec: Recommender, text: str) -> list[tuple[int, float]]:
@@ -147,8 +147,7 @@ def test_converted_ml_latest_small_recommends_the_same(recommender, tmp_path: Pa
     from recsys.pipeline import load_movie_knowledge
 
     knowledge = KnowledgeIndex.build(load_movie_knowledge(converted), converted)
-    prior = baseline_prior(converted, votes=knowledge.knowledge.votes,
-                           votes_weight=recommender.config.prior_votes_weight)
+    prior = pipeline_prior(converted, recommender.config, knowledge.knowledge.votes)
     rec = Recommender(converted, recommender.encoder, recommender.index, cf, prior,
                       matcher, config=recommender.config, knowledge=knowledge)
     rec.adapter = recommender.adapter

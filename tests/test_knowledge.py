@@ -58,14 +58,12 @@ def knowledge_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def known_recommender(tiny_recommender, knowledge_file: Path):
     """The tiny pipeline with knowledge (the shared heavy parts of ``tiny_recommender``)."""
-    from recsys.baseline import baseline_prior
-    from recsys.pipeline import Recommender
+    from recsys.pipeline import Recommender, pipeline_prior
 
     base = tiny_recommender
     knowledge = load_knowledge(base.catalogue, knowledge_file)
     index = KnowledgeIndex.build(knowledge, base.catalogue)
-    prior = baseline_prior(base.catalogue, votes=knowledge.votes,
-                           votes_weight=base.config.prior_votes_weight)
+    prior = pipeline_prior(base.catalogue, base.config, knowledge.votes)
     return Recommender(base.catalogue, base.encoder, base.index, base.cf, prior, base.matcher,
                        config=base.config, knowledge=index)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -129,3 +131,41 @@ def test_named_era_is_respected(recommender):
 def test_json_says_which_cf_factors_answered(tiny_recommender):
     payload = tiny_recommender.recommend("space sci-fi", k=3).to_dict()
     assert payload["model"]["cf"]["engine"] == "implicit"
+
+
+def test_cf_seeds_prefer_the_matches_people_watch():
+    """Of two near-equal matches, the one people watch seeds CF first; without the pull the
+    order of r stands, and every seed weight stays in [0, 1]."""
+    from recsys.pipeline import candidate_seeds
+
+    r = np.array([0.90, 0.89, 0.50, 0.10], dtype=np.float32)
+    prior = np.array([0.05, 2.00, 1.00, 0.00], dtype=np.float32)   # item 1: a film people watch
+    candidates = np.array([0, 1, 2, 3])
+    plain = candidate_seeds(r, prior, candidates, 0.0)
+    assert [i for i, _ in plain] == [0, 1, 2, 3]
+    pulled = candidate_seeds(r, prior, candidates, 0.5)
+    assert [i for i, _ in pulled][:2] == [1, 0]
+    assert all(0.0 <= w <= 1.0 for _, w in pulled) and pulled[0][1] == 1.0
+
+
+@requires_data
+def test_a_plain_genre_request_seeds_cf_with_films_people_know(recommender):
+    """Zero-shot r: 'I like thrillers' folds films more people watch into CF than the top
+    matches by r alone would (w_b = 0), and as many of them."""
+    from dataclasses import replace
+
+    from recsys.pipeline import SeedRecipe
+
+    text = "hi there I like thrillers. do you have any suggestions?"
+    cat = recommender.catalogue
+
+    def seeded(rec):
+        result = rec.recommend(text, explain=False, use_adapter=False)
+        return [s.item for s in result.seeds if "language-model match" in s.reason]
+
+    by_r = copy.copy(recommender)
+    by_r.config = replace(recommender.config, candidate_seeds=SeedRecipe(
+        count=recommender.config.candidate_seeds.count, prior_weight=0.0))
+    pulled, plain = seeded(recommender), seeded(by_r)
+    assert len(pulled) == len(plain) == recommender.config.candidate_seeds.count
+    assert cat.n_ratings[pulled].mean() > 1.5 * cat.n_ratings[plain].mean()

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recsys.baseline import baseline_prior
 from recsys.cachefile import load_npz, save_npz
 from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS, ProgressFn
 
@@ -124,8 +123,8 @@ def split_recommender(base: Recommender, raw: RawData, users: np.ndarray, *,
         from recsys.knowledge import KnowledgeIndex
 
         knowledge = KnowledgeIndex.build(base.knowledge.knowledge, catalogue)
-    prior = baseline_prior(catalogue, votes=knowledge.knowledge.votes if knowledge else None,
-                           votes_weight=base.config.prior_votes_weight)
+    prior = pipeline.pipeline_prior(catalogue, base.config,
+                                    knowledge.knowledge.votes if knowledge else None)
     recommender = pipeline.Recommender(catalogue, base.encoder, index, cf, prior, matcher,
                                        parser=parser, config=base.config, knowledge=knowledge)
     if getattr(base, "adapter", None) is not None:

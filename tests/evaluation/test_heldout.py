@@ -42,7 +42,7 @@ def _tiny_raw(tiny_dir):
 
 
 def test_train_only_recommender_never_sees_held_out_users(tiny_recommender, tiny_dir, tmp_path):
-    from recsys.baseline import baseline_prior
+    from recsys.pipeline import pipeline_prior
 
     raw = _tiny_raw(tiny_dir)
     users = np.unique(raw.ratings["user_id"])
@@ -54,7 +54,7 @@ def test_train_only_recommender_never_sees_held_out_users(tiny_recommender, tiny
     kept = raw.ratings[raw.ratings["user_id"].isin(train)]
     counts = kept.groupby("movie_id").size().reindex(rec.catalogue.movie_ids, fill_value=0).to_numpy()
     assert np.array_equal(rec.catalogue.n_ratings, counts)
-    assert np.array_equal(rec.baseline, baseline_prior(rec.catalogue))
+    assert np.array_equal(rec.baseline, pipeline_prior(rec.catalogue, rec.config))
     assert not np.array_equal(rec.baseline, tiny_recommender.baseline)
     assert all(tags == () for tags in rec.catalogue.tags)           # the held-out user's tags are gone
     assert np.array_equal(rec.catalogue.movie_ids, tiny_recommender.catalogue.movie_ids)
