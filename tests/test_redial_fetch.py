@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from recsys import cli
 from recsys import redial_fetch
 from recsys.adapter import (AdapterConfig, MAX_TRAIN_REQUESTS, conversation_key, training_request_rows,
                             training_requests, training_requests_source)
@@ -284,6 +285,20 @@ def test_a_damaged_kept_download_is_fetched_again(release: Release, policy: Http
     path = fetch_requests(tiny_catalogue, tmp_path, policy=policy)
     assert release.calls() == 1 and len(list(read_records(path))) == 4
     assert "unusable" in caplog.text and zipfile.is_zipfile(archive)
+
+
+def test_cli_fetch_requests(release: Release, tiny_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECSYS_TRAIN_REQUESTS", raising=False)
+    args = ["--data", str(tiny_dir), "--cache-dir", str(tmp_path), "fetch-requests"]
+    assert cli.main(args) == 0
+    out, _ = capsys.readouterr()
+    assert "4 (2 language only)" in out and "at most 1,200" in out and "CC BY 4.0" in out
+    release.answer = Answer(404, "<html>Not Found</html>")
+    assert cli.main([*args, "--force"]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ReDial download answered HTTP 404") and err.count("\n") == 1
+    assert len(list(read_records(requests_path(tmp_path, _tiny(tiny_dir))))) == 4   # the old file stays
 
 
 # --------------------------------------------------------------------------- mapping rules
