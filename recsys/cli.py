@@ -518,6 +518,17 @@ def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[EvalRequest]]
     return path, requests
 
 
+def _untrained(args: argparse.Namespace, recommender: Recommender, requests: list[EvalRequest]
+               ) -> tuple[list[EvalRequest], int]:
+    """The requests without those the adapter trained on (leakage guard, with a warning)."""
+    from recsys.evaluation.requests import LeakageError, drop_trained
+
+    try:
+        return drop_trained(requests, recommender, _cache_dir(args))
+    except LeakageError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def _check_eval_args(args: argparse.Namespace) -> None:
     if getattr(args, "k", EVALUATION.k) is not None and not 1 <= args.k <= LIST_LENGTH:
         raise CLIError(f"--k must be between 1 and {LIST_LENGTH} (got {args.k})")
@@ -577,6 +588,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
     recommender = _load(args, show_progress=sys.stderr.isatty())
+    requests, trained = _untrained(args, recommender, requests)
     weights = _weights(args, recommender.config.weights)
     selection = _select_parser(recommender, args.parser)
     started = time.perf_counter()
@@ -609,6 +621,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                "seconds": round(time.perf_counter() - started, 1), "systems": systems, **body,
                "wall_seconds": round(time.perf_counter() - wall, 1),
                "load_seconds": round(recommender.load_seconds, 1), "code": _code_version()}
+    if trained:
+        payload["left_out_trained_on"] = trained
     text = json.dumps(payload, ensure_ascii=False)
     if args.out:
         out = Path(args.out)
@@ -654,6 +668,7 @@ def _sweep(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
     recommender = _load(args, show_progress=sys.stderr.isatty())
+    requests, _ = _untrained(args, recommender, requests)
     _select_parser(recommender, args.parser)
     with tqdm_progress("Sweeping", disable=not sys.stderr.isatty()) as progress:
         if args.protocol == "redial":
@@ -778,6 +793,8 @@ def format_evaluation(payload: dict[str, Any]) -> str:
     unit = "users" if protocol == "warmup" else "cases"
     header = (f"protocol {protocol}: {payload['n']} {unit} from {source}; blend α={w['alpha']:g} "
               f"β={w['beta']:g} γ={w['gamma']:g}; {payload['seconds']} s")
+    if payload.get("left_out_trained_on"):
+        header += f" ({payload['left_out_trained_on']} left out: the adapter trained on them)"
     lines = [header, ""]
     if protocol == "warmup":
         return "\n".join(lines + _warmup_table(payload))

@@ -470,3 +470,60 @@ def test_a_local_data_folder_is_not_fetched_for(release: Release, tiny_recommend
         adapter = _fast_recommender(tiny_recommender).ensure_adapter(tmp_path)
     assert release.calls() == 0 and adapter is not None and adapter.report["real_requests"] == 0
     assert "synthetic descriptions only" in caplog.text
+
+
+# --------------------------------------------------------------------------- the leakage guard
+
+
+def test_evaluation_leaves_out_the_requests_the_adapter_trained_on(tiny_catalogue, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    from types import SimpleNamespace
+
+    from recsys.evaluation.requests import EvalRequest, LeakageError, drop_trained
+
+    train = _write(tmp_path / "train.jsonl", [
+        {"id": "redial-train-1", "request": "kids films", "target_movie_ids": [11]},
+        {"id": "redial-train-2", "request": "space films", "target_movie_ids": [4]},
+        {"request": "no id, just text", "target_movie_ids": [4]}])
+    monkeypatch.setenv("RECSYS_TRAIN_REQUESTS", str(train))
+    dev = [EvalRequest("redial-valid-1", "kids films, please", (13,)),       # a trained-on dialogue
+           EvalRequest("redial-valid-3", "kids films", (13,)),               # same words, other dialogue
+           EvalRequest("redial-valid-4", "No id,  just TEXT", (4,)),         # text of an id-less request
+           EvalRequest("redial-valid-5", "westerns", (28,))]
+    engine = SimpleNamespace(adapter=object(), catalogue=tiny_catalogue)
+    with caplog.at_level(logging.WARNING):
+        kept, dropped = drop_trained(dev, engine, tmp_path)
+    assert [r.id for r in kept] == ["redial-valid-3", "redial-valid-5"] and dropped == 2
+    assert "Left out 2 of 4 requests" in caplog.text
+    # nothing is dropped without an adapter; nothing left is refused
+    assert drop_trained(dev, SimpleNamespace(adapter=None, catalogue=tiny_catalogue), tmp_path) == (dev, 0)
+    with pytest.raises(LeakageError, match="trained on all 1"):
+        drop_trained(dev[:1], engine, tmp_path)
+
+
+def test_evaluate_cli_reports_the_left_out_requests(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    train = _write(tmp_path / "train.jsonl", [
+        {"id": f"redial-train-{n}", "request": text, "target_movie_ids": targets}
+        for n, (text, targets) in enumerate([("animated films for kids", [11, 12, 13]),
+                                             ("space sci-fi", [4, 9]), ("romantic comedies", [17, 19])])])
+    monkeypatch.setenv("RECSYS_TRAIN_REQUESTS", str(train))
+    dev = _write(tmp_path / "dev_requests.jsonl", [
+        {"id": "redial-valid-0", "request": "cartoons for my kids", "target_movie_ids": [29]},
+        {"id": "redial-valid-1", "request": "films set in space", "target_movie_ids": [3]},
+        {"id": "redial-valid-7", "request": "a funny romance", "target_movie_ids": [18, 20]}])
+    base = ["--data", str(tiny_dir), "--cache-dir", str(tmp_path / "cache")]
+    status = cli.main([*base, "evaluate", "--requests", str(dev), "--json", "--resamples", "100"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    data = json.loads(out)
+    assert data["n"] == 1 and data["left_out_trained_on"] == 2
+    assert "Left out 2 of 3 requests" in caplog.text
+    assert "(2 left out: the adapter trained on them)" in cli.format_evaluation(data)
+    only_trained = _write(tmp_path / "trained.jsonl", [json.loads(line) for line in dev.read_text().splitlines()][:2])
+    status = cli.main([*base, "evaluate", "--requests", str(only_trained)])
+    _, err = capsys.readouterr()
+    assert status == 2 and err.startswith("error: the adapter was trained on all 2") and err.count("\n") == 1
+
