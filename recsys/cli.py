@@ -297,7 +297,8 @@ def _fetch_requests(args: argparse.Namespace) -> int:
         with tqdm_progress("Fetching", disable=not sys.stderr.isatty()) as progress:
             path = fetch_requests(catalogue, cache, force=args.force, progress=progress)
     except RedialFetchError as exc:
-        raise CLIError(f"{exc}; nothing was stored, run the command again to retry", EXIT_DATA) from None
+        hint = "" if "try again" in str(exc) else "; nothing was stored, run the command again to retry"
+        raise CLIError(f"{exc}{hint}", EXIT_DATA) from None
     records = list(read_records(path))
     language = sum(1 for r in records if not r.get("request_has_movie_mention"))
     print(f"ReDial training requests in {path}: {len(records):,} ({language:,} language only) mapped "
