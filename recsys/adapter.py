@@ -44,7 +44,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 import numpy as np
 
@@ -230,21 +230,88 @@ def _votes(recommender: Recommender) -> np.ndarray | None:
 #: split: ``{"request": text, "target_movie_ids": [...]}`` per line).
 TRAIN_REQUESTS_ENV = "RECSYS_TRAIN_REQUESTS"
 
+#: At most this many real requests train the adapter; a larger file is sampled (the requests
+#: whose ``sha1(conversation id)`` is smallest, in file order: seeded, stable across runs and
+#: library versions). Why: the first index build must stay within about five minutes on two
+#: cores, and 1,129 requests (×4) plus 4,110 synthetic texts train in about three; a full
+#: ReDial download maps to ~8,000. 1,200 is about the size measured (the shared training file);
+#: neither the training time nor the gain was measured beyond it. The λ per request type was
+#: also chosen by cross-validation at that size.
+MAX_TRAIN_REQUESTS = 1_200
 
-def training_requests(catalogue: Catalogue, path: str | os.PathLike[str] | None = None
-                      ) -> list[tuple[str, list[int]]]:
-    """Real requests to train on: ``(text, liked item indices)`` from ``path`` (default
-    ``$RECSYS_TRAIN_REQUESTS``); ``[]`` when none is configured. Lines that are not a request
-    record, or whose movies are not in the catalogue, are skipped (counted in a warning).
-    The file's ids are the loaded catalogue's (``movieId`` / ``item_id``)."""
-    path = path or os.environ.get(TRAIN_REQUESTS_ENV, "").strip() or None
-    if path is None:
+RequestsKind = Literal["env", "file", "download", "none"]
+
+
+@dataclass(frozen=True)
+class RequestsSource:
+    """Where the adapter's real requests come from (:func:`training_requests_source`)."""
+
+    kind: RequestsKind    #: ``$RECSYS_TRAIN_REQUESTS``, a path given, ReDial downloaded, or none
+    path: Path | None
+
+    def describe(self) -> str:
+        """One line for people: ``"ReDial's training split, downloaded (…/redial-train-….jsonl)"``."""
+        if self.kind == "none" or self.path is None:
+            return ("none: synthetic descriptions of MovieLens users only (run `python -m recsys "
+                    "fetch-requests`, or set RECSYS_TRAIN_REQUESTS)")
+        if self.kind == "download":
+            return f"ReDial's training split, downloaded ({self.path})"
+        where = "RECSYS_TRAIN_REQUESTS" if self.kind == "env" else "the file given"
+        return f"{self.path.name} ({where})"
+
+
+class TrainingRequest(NamedTuple):
+    """One real request the adapter trains on."""
+
+    key: str                 #: the conversation id (ReDial), else the record's ``id``; "" if none
+    text: str
+    items: list[int]         #: catalogue indices of the movies the person went on to like
+
+
+def conversation_key(record_id: Any, conversation_id: Any = None) -> str:
+    """The dialogue a request comes from: ``conversation_id`` when given, else the last part
+    of a ReDial id (``"redial-train-418"`` / ``"redial-valid-418"`` → ``"418"``), else the id."""
+    if conversation_id is not None and str(conversation_id).strip():
+        return str(conversation_id).strip()
+    text = "" if record_id is None else str(record_id).strip()
+    head, _, tail = text.rpartition("-")
+    return tail if head.startswith("redial") and tail else text
+
+
+def training_requests_source(catalogue: Catalogue, path: str | os.PathLike[str] | None = None, *,
+                             cache_dir: str | os.PathLike[str] | None = None) -> RequestsSource:
+    """The first of: ``path``; ``$RECSYS_TRAIN_REQUESTS``; ReDial's training requests mapped
+    to ``catalogue`` by :func:`recsys.redial_fetch.fetch_requests` in ``cache_dir`` (default
+    :func:`recsys.data.default_cache_dir`); none (the adapter then trains on synthetic
+    descriptions only)."""
+    if path:
+        return RequestsSource("file", Path(path).expanduser())
+    env = os.environ.get(TRAIN_REQUESTS_ENV, "").strip()
+    if env:
+        return RequestsSource("env", Path(env).expanduser())
+    from recsys.data import default_cache_dir
+    from recsys.redial_fetch import requests_path
+
+    cached = requests_path(Path(cache_dir) if cache_dir else default_cache_dir(), catalogue)
+    return RequestsSource("download", cached) if cached.is_file() else RequestsSource("none", None)
+
+
+def training_request_rows(catalogue: Catalogue, path: str | os.PathLike[str] | None = None, *,
+                          cache_dir: str | os.PathLike[str] | None = None,
+                          limit: int | None = MAX_TRAIN_REQUESTS) -> list[TrainingRequest]:
+    """The real requests the adapter trains on, from :func:`training_requests_source`, at most
+    ``limit`` of them (:data:`MAX_TRAIN_REQUESTS`; the sample is described there). Lines that
+    are not a request record, or whose movies are not in the catalogue, are skipped (counted in
+    a warning); a file given by name whose name says ``dev`` or ``test`` is refused (it is
+    evaluation data). The file's ids are the loaded catalogue's (``movieId`` / ``item_id``)."""
+    source = training_requests_source(catalogue, path, cache_dir=cache_dir)
+    if source.path is None:
         return []
-    path = Path(path).expanduser()
-    if "dev" in path.stem or "test" in path.stem:
+    path = source.path
+    if source.kind != "download" and ("dev" in path.stem or "test" in path.stem):
         logger.warning("%s looks like an evaluation file; the adapter never trains on it", path)
         return []
-    out: list[tuple[str, list[int]]] = []
+    out: list[TrainingRequest] = []
     skipped = 0
     try:
         handle = path.open(encoding="utf-8", errors="replace")
@@ -259,17 +326,33 @@ def training_requests(catalogue: Catalogue, path: str | os.PathLike[str] | None 
                 row = json.loads(line)
                 text = str(row["request"])
                 items = catalogue.indices([int(m) for m in row.get("target_movie_ids", [])])
-            except (ValueError, KeyError, TypeError):
+                key = conversation_key(row.get("id"), row.get("conversation_id"))
+            except (ValueError, KeyError, TypeError, AttributeError):
                 skipped += 1
                 continue
             if items and text.strip():
-                out.append((text, items))
+                out.append(TrainingRequest(key, text, items))
             else:
                 skipped += 1
     if skipped:
         logger.warning("%s: %d lines skipped (not a request, or no target movie in the catalogue)",
                        path, skipped)
+    if limit is not None and len(out) > limit:
+        def rank(row: TrainingRequest) -> str:
+            return hashlib.sha1((row.key or row.text).encode("utf-8")).hexdigest()
+
+        chosen = {id(row) for row in sorted(out, key=rank)[:max(0, limit)]}
+        logger.info("%s: training on %d of its %d requests (MAX_TRAIN_REQUESTS)", path, limit, len(out))
+        out = [row for row in out if id(row) in chosen]
     return out
+
+
+def training_requests(catalogue: Catalogue, path: str | os.PathLike[str] | None = None, *,
+                      cache_dir: str | os.PathLike[str] | None = None) -> list[tuple[str, list[int]]]:
+    """Real requests to train on: ``(text, liked item indices)`` of
+    :func:`training_request_rows` (``path``, else ``$RECSYS_TRAIN_REQUESTS``, else the
+    downloaded ReDial requests in ``cache_dir``; ``[]`` when there are none)."""
+    return [(row.text, row.items) for row in training_request_rows(catalogue, path, cache_dir=cache_dir)]
 
 
 def liked_items(recommender: Recommender, users: np.ndarray, threshold: float) -> dict[int, list[int]]:

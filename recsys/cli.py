@@ -9,6 +9,8 @@ Commands
                           coverage, novelty, diversity, intent violations; 95 % intervals)
 ``sweep``                 quality of the blend over a grid of α/β/γ → CSV (for the Tune page)
 ``train-adapter``         train the adapter on the frozen encoder (training users only)
+``fetch-knowledge``       movie knowledge (Wikidata + Wikipedia, or TMDB) into the cache
+``fetch-requests``        ReDial's training requests (for the adapter) into the cache
 ``convert --out DIR``     write the data set as a generic catalogue (items + interactions)
 
 Errors are one line on stderr and a non-zero exit status (2: bad usage or input,
@@ -144,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto = TMDB when TMDB_API_KEY is set, else Wikidata + Wikipedia")
     fk.add_argument("--limit", type=int, default=None, help="only the first N movies (for a try)")
 
+    fr = sub.add_parser("fetch-requests",
+                        help="download ReDial (CC BY 4.0) and map its training split's typed requests "
+                             "to the catalogue, for the adapter; once, then cached")
+    fr.add_argument("--force", action="store_true", help="download and map again even when cached")
+
     ta = sub.add_parser("train-adapter",
                         help="train the small adapter on the frozen encoder (training users only)")
     ta.add_argument("--epochs", type=int, default=AdapterDefaults.epochs,
@@ -200,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train_adapter(args)
         if args.command == "fetch-knowledge":
             return _fetch_knowledge(args)
+        if args.command == "fetch-requests":
+            return _fetch_requests(args)
         if args.command == "convert":
             from recsys import convert
             return convert.run(args)
@@ -269,6 +278,38 @@ def _fetch_knowledge(args: argparse.Namespace) -> int:
     except KnowledgeFetchError as exc:
         raise CLIError(f"{exc}; run the command again to resume", EXIT_DATA) from None
     print(f"Movie knowledge in {path}")
+    return 0
+
+
+def _fetch_requests(args: argparse.Namespace) -> int:
+    from recsys.adapter import MAX_TRAIN_REQUESTS, training_requests_source
+    from recsys.catalogue import build_catalogue
+    from recsys.data import DataError, default_cache_dir, load_dataset
+    from recsys.progress import tqdm_progress
+    from recsys.redial_fetch import ATTRIBUTION, RedialFetchError, fetch_requests, read_records
+
+    cache = default_cache_dir() if args.cache_dir is None else Path(args.cache_dir)
+    try:
+        catalogue = build_catalogue(load_dataset(args.data_dir, dataset=args.dataset, cache_dir=cache))
+    except DataError as exc:
+        raise CLIError(" ".join(str(exc).split()), EXIT_DATA) from None
+    try:
+        with tqdm_progress("Fetching", disable=not sys.stderr.isatty()) as progress:
+            path = fetch_requests(catalogue, cache, force=args.force, progress=progress)
+    except RedialFetchError as exc:
+        hint = "" if "try again" in str(exc) else "; nothing was stored, run the command again to retry"
+        raise CLIError(f"{exc}{hint}", EXIT_DATA) from None
+    records = list(read_records(path))
+    language = sum(1 for r in records if not r.get("request_has_movie_mention"))
+    print(f"ReDial training requests in {path}: {len(records):,} ({language:,} language only) mapped "
+          f"to {catalogue.name}.")
+    source = training_requests_source(catalogue, cache_dir=cache)
+    if source.kind == "download":
+        print(f"The adapter learns from at most {MAX_TRAIN_REQUESTS:,} of them; it is retrained on the "
+              "next start (or `python -m recsys train-adapter`).")
+    else:
+        print(f"Not used while RECSYS_TRAIN_REQUESTS is set ({source.path}).")
+    print(ATTRIBUTION)
     return 0
 
 
@@ -478,6 +519,17 @@ def _redial_requests(args: argparse.Namespace) -> tuple[Path, list[EvalRequest]]
     return path, requests
 
 
+def _untrained(args: argparse.Namespace, recommender: Recommender, requests: list[EvalRequest]
+               ) -> tuple[list[EvalRequest], int]:
+    """The requests without those the adapter trained on (leakage guard, with a warning)."""
+    from recsys.evaluation.requests import LeakageError, drop_trained
+
+    try:
+        return drop_trained(requests, recommender, _cache_dir(args))
+    except LeakageError as exc:
+        raise CLIError(str(exc)) from None
+
+
 def _check_eval_args(args: argparse.Namespace) -> None:
     if getattr(args, "k", EVALUATION.k) is not None and not 1 <= args.k <= LIST_LENGTH:
         raise CLIError(f"--k must be between 1 and {LIST_LENGTH} (got {args.k})")
@@ -537,6 +589,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
     recommender = _load(args, show_progress=sys.stderr.isatty())
+    requests, trained = _untrained(args, recommender, requests)
     weights = _weights(args, recommender.config.weights)
     selection = _select_parser(recommender, args.parser)
     started = time.perf_counter()
@@ -569,6 +622,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                "seconds": round(time.perf_counter() - started, 1), "systems": systems, **body,
                "wall_seconds": round(time.perf_counter() - wall, 1),
                "load_seconds": round(recommender.load_seconds, 1), "code": _code_version()}
+    if trained:
+        payload["left_out_trained_on"] = trained
     text = json.dumps(payload, ensure_ascii=False)
     if args.out:
         out = Path(args.out)
@@ -614,6 +669,7 @@ def _sweep(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     path, requests = _redial_requests(args) if args.protocol == "redial" else (None, [])
     recommender = _load(args, show_progress=sys.stderr.isatty())
+    requests, _ = _untrained(args, recommender, requests)
     _select_parser(recommender, args.parser)
     with tqdm_progress("Sweeping", disable=not sys.stderr.isatty()) as progress:
         if args.protocol == "redial":
@@ -738,6 +794,8 @@ def format_evaluation(payload: dict[str, Any]) -> str:
     unit = "users" if protocol == "warmup" else "cases"
     header = (f"protocol {protocol}: {payload['n']} {unit} from {source}; blend α={w['alpha']:g} "
               f"β={w['beta']:g} γ={w['gamma']:g}; {payload['seconds']} s")
+    if payload.get("left_out_trained_on"):
+        header += f" ({payload['left_out_trained_on']} left out: the adapter trained on them)"
     lines = [header, ""]
     if protocol == "warmup":
         return "\n".join(lines + _warmup_table(payload))

@@ -296,12 +296,18 @@ class _Http:
     def __init__(self, service: str, policy: HttpPolicy, *, default_interval: float,
                  user_agent: str | None = None, secret: str | None = None,
                  headers: Mapping[str, str] | None = None,
-                 secret_params: Mapping[str, str] | None = None) -> None:
+                 secret_params: Mapping[str, str] | None = None,
+                 redirect_origins: Iterable[str] = (),
+                 kept: str = "movies fetched so far are kept") -> None:
         self.service = service
         self.policy = policy
         self.min_interval = default_interval if policy.min_interval is None else policy.min_interval
         self._secret = secret
         self._secret_params = dict(secret_params or {})
+        #: origins (``scheme://host:port``) besides the request's own that a redirect may lead
+        #: to (a download host the site hands files to); never used with a secret
+        self._redirect_origins = frozenset(redirect_origins) if not secret else frozenset()
+        self._kept = kept
         self._headers = {"User-Agent": user_agent or os.environ.get("RECSYS_FETCH_USER_AGENT")
                          or DEFAULT_USER_AGENT, "Accept": "application/json",
                          "Accept-Encoding": "identity", **(headers or {})}
@@ -320,6 +326,25 @@ class _Http:
                  allow_404: bool | Callable[[Any], bool] = False, accept: str | None = None) -> Any:
         """The decoded JSON answer; ``None`` for a 404 when ``allow_404`` (or when it is a
         predicate and says yes to the 404's decoded body: "this movie is unknown")."""
+        answer = self._request(url, params, what=what, allow_404=allow_404, accept=accept)
+        return None if answer is None else self._decode(answer[0], answer[1], what)
+
+    def get_bytes(self, url: str, params: Mapping[str, str] | None = None, *, what: str,
+                  accept: str | None = None,
+                  progress: Callable[[int, int | None], None] | None = None) -> bytes:
+        """The raw body of a 200 answer, under the same deadline, retries, redirect rule and
+        ``max_bytes`` as :meth:`get_json`; ``progress(bytes_so_far, content_length_or_None)``
+        is called after every chunk read."""
+        answer = self._request(url, params, what=what, allow_404=False, accept=accept,
+                               progress=progress)
+        assert answer is not None      # only an allowed 404 gives None
+        return answer[0]
+
+    def _request(self, url: str, params: Mapping[str, str] | None, *, what: str,
+                 allow_404: bool | Callable[[Any], bool], accept: str | None,
+                 progress: Callable[[int, int | None], None] | None = None
+                 ) -> tuple[bytes, dict[str, str]] | None:
+        """``(body, headers)`` of a 200 answer, ``None`` for an allowed 404; raises otherwise."""
         full = url + ("?" + urllib.parse.urlencode(params) if params else "")
         policy = self.policy
         attempts = max(1, policy.retries + 1)
@@ -328,14 +353,14 @@ class _Http:
             self._pace()
             wait = policy.backoff * (2 ** attempt)
             try:
-                status, headers, body = self._get(full, accept)
+                status, headers, body = self._get(full, accept, progress)
             except _Timeout:
                 reason = f"no complete answer within {policy.deadline:g} s"
             except _ConnectionFailed as exc:
                 reason = str(exc)
             else:
                 if status == 200:
-                    return self._decode(body, headers, what)
+                    return body, headers
                 if status == 404 and allow_404:
                     if allow_404 is True or allow_404(self._decode(body, headers, what, quiet=True)):
                         return None
@@ -349,7 +374,7 @@ class _Http:
                     if hinted is not None:
                         if hinted > policy.max_wait:
                             raise self.error(f"{self.service} is rate limiting us for {hinted:.0f} s; "
-                                             "try again later (movies fetched so far are kept)")
+                                             f"try again later ({self._kept})")
                         wait = hinted
                     reason = "HTTP 429 (too many requests)"
                 elif status >= 500:
@@ -364,7 +389,7 @@ class _Http:
                 policy.sleep(wait)
         times = "once" if attempts == 1 else f"{attempts} times"
         raise self.error(f"{self.service} failed {times} for {what} (last: {reason}); "
-                         "try again later (movies fetched so far are kept)")
+                         f"try again later ({self._kept})")
 
     def _pace(self) -> None:
         if self.min_interval > 0:
@@ -391,27 +416,30 @@ class _Http:
         query += [(k, v) for k, v in self._secret_params.items() if k not in present]
         return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
-    def _get(self, url: str, accept: str | None) -> tuple[int, dict[str, str], bytes]:
+    def _get(self, url: str, accept: str | None,
+             progress: Callable[[int, int | None], None] | None = None) -> tuple[int, dict[str, str], bytes]:
         """One call (with same-origin redirects) under one deadline."""
         deadline_at = time.monotonic() + self.policy.deadline
         origin = urls.origin(url)
         current = url
         for _ in range(_MAX_HOPS + 1):
             log.debug("%s", self.redact(f"{self.service}: GET {safe_url(current)}"))
-            status, headers, body = self._get_once(self._with_secret(current), deadline_at, accept)
+            status, headers, body = self._get_once(self._with_secret(current), deadline_at, accept,
+                                                   progress)
             location = headers.get("location")
             if status not in _REDIRECTS or not location:
                 return status, headers, body
             target = urllib.parse.urljoin(current, location)
-            if urls.origin(target) != origin:
+            if urls.origin(target) != origin and urls.origin(target) not in self._redirect_origins:
                 tail = "; the API key was not sent there" if self._secret else ""
                 raise self.error(f"{self.service} redirected to another site ({safe_url(target)}); "
                                  f"not following it{tail}")
             current = target
         raise self.error(f"{self.service} redirected more than {_MAX_HOPS} times")
 
-    def _get_once(self, url: str, deadline_at: float,
-                  accept: str | None) -> tuple[int, dict[str, str], bytes]:
+    def _get_once(self, url: str, deadline_at: float, accept: str | None,
+                  progress: Callable[[int, int | None], None] | None = None
+                  ) -> tuple[int, dict[str, str], bytes]:
         parts = urllib.parse.urlsplit(url)
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
@@ -448,6 +476,8 @@ class _Http:
             response = conn.getresponse()
             chunks: list[bytes] = []
             size = 0
+            length = response.getheader("content-length")
+            total = int(length) if length and length.strip().isdigit() else None
             while True:
                 chunk = response.read1(65536)
                 if not chunk:
@@ -459,6 +489,8 @@ class _Http:
                 chunks.append(chunk)
                 if time.monotonic() > deadline_at:
                     raise _Timeout
+                if progress is not None and response.status == 200:
+                    progress(size, total)
             if expired.is_set():
                 raise _Timeout
             answer = {k.lower(): v for k, v in response.getheaders()}
@@ -933,15 +965,17 @@ def merge_knowledge(primary: Iterable[Mapping[str, Any]],
 
 
 def reachable(source: Literal["wikidata", "tmdb"], timeout: float = 3.0) -> bool:
-    """Whether ``source``'s host accepts a TCP connection within ``timeout`` seconds (name
-    lookup included: it runs in a daemon thread, so a hanging resolver cannot stall a start)."""
-    import socket
-    import threading
-    from urllib.parse import urlsplit
-
+    """Whether ``source``'s host accepts a TCP connection within ``timeout`` seconds
+    (:func:`url_reachable`)."""
     url = (_base(None, "RECSYS_TMDB_BASE_URL", DEFAULT_TMDB_URL) if source == "tmdb"
            else _base(None, "RECSYS_WIKIDATA_URL", DEFAULT_WIKIDATA_URL))
-    parts = urlsplit(url)
+    return url_reachable(url, timeout)
+
+
+def url_reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether the host of ``url`` accepts a TCP connection within ``timeout`` seconds (name
+    lookup included: it runs in a daemon thread, so a hanging resolver cannot stall a start)."""
+    parts = urllib.parse.urlsplit(url)
     if not parts.hostname:
         return False
     port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.adapter import (Adapter, AdapterConfig, adapter_path, load_adapter, save_adapter,
-                            train_adapter, training_requests)
+                            train_adapter, training_requests, training_requests_source)
 from recsys.baseline import baseline_prior, random_scores
 from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool, normalise_weights
 from recsys.catalogue import Catalogue, build_catalogue
@@ -293,12 +293,14 @@ class Recommender:
         report(progress, 1.0, "Ready")
         return recommender
 
-    def adapter_recipe(self) -> tuple[np.ndarray, AdapterConfig, list[tuple[str, list[int]]]]:
+    def adapter_recipe(self, cache_dir: str | Path | None = None
+                       ) -> tuple[np.ndarray, AdapterConfig, list[tuple[str, list[int]]]]:
         """What the adapter of this recommender is trained on: the training users of
         :func:`recsys.splits.split_users`, :attr:`PipelineConfig.adapter` and the real requests
-        of ``$RECSYS_TRAIN_REQUESTS`` (:func:`recsys.adapter.training_requests`)."""
+        (:func:`recsys.adapter.training_requests`: ``$RECSYS_TRAIN_REQUESTS``, else ReDial's
+        training requests downloaded into ``cache_dir``; without them synthetic texts only)."""
         train_users, _ = split_users(self.catalogue)
-        requests = training_requests(self.catalogue)
+        requests = training_requests(self.catalogue, cache_dir=cache_dir)
         config = self.config.adapter
         if not requests:
             weight, weight_named = config.synthetic_weights
@@ -307,26 +309,42 @@ class Recommender:
 
     def adapter_file(self, cache_dir: str | Path | None = None) -> Path:
         """Where the adapter for this recommender is (or will be) cached."""
-        users, config, requests = self.adapter_recipe()
-        return adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, users,
-                            config, requests)
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        users, config, requests = self.adapter_recipe(cache)
+        return adapter_path(cache, self, users, config, requests)
 
     def ensure_adapter(self, cache_dir: str | Path | None = None, *, rebuild: bool = False,
-                       progress: Progress | None = None) -> Adapter | None:
-        """The cached adapter, trained first when there is none (about a minute on 2 cores,
+                       progress: Progress | None = None, fetch: bool | None = None) -> Adapter | None:
+        """The cached adapter, trained first when there is none (about three minutes on 2 cores,
         part of the first index build); ``None`` when :attr:`PipelineConfig.train_adapter`
-        is off and none is cached, or when training is impossible (warning)."""
+        is off and none is cached, or when training is impossible (warning).
+
+        ``fetch``: download ReDial's training requests first when no real requests are
+        configured or cached (:func:`_fetch_requests`; offline the adapter trains on synthetic
+        texts, with a warning). Default: for a movie catalogue from the default download
+        (``RECSYS_DATA_DIR`` unset), as movie knowledge is fetched."""
         if len(self.catalogue) > self.config.adapter_max_items:
             logger.info("No adapter: %d items is above adapter_max_items (%d)",
                         len(self.catalogue), self.config.adapter_max_items)
             return None
-        users, config, requests = self.adapter_recipe()
-        path = adapter_path(Path(cache_dir) if cache_dir else default_cache_dir(), self, users,
-                            config, requests)
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        if fetch is None:
+            fetch = self.catalogue.domain == "movies" and not os.environ.get(ENV_DATA_DIR, "").strip()
+        fetched = fetch and self.config.train_adapter and training_requests_source(
+            self.catalogue, cache_dir=cache).kind == "none"
+        if fetched:
+            _fetch_requests(self.catalogue, cache, scaled(progress, 0.0, 0.1))
+            progress = scaled(progress, 0.1, 1.0)
+        users, config, requests = self.adapter_recipe(cache)
+        path = adapter_path(cache, self, users, config, requests)
         adapter = None if rebuild else load_adapter(path, n_items=len(self.catalogue),
                                                     query_dim=self.encoder.dim)
         if adapter is not None or not self.config.train_adapter:
             return adapter
+        if not requests and not fetched and self.catalogue.domain == "movies":
+            logger.warning("The adapter learns from synthetic descriptions only (weaker): no real "
+                           "requests. Run `python -m recsys fetch-requests` (ReDial, CC BY 4.0), "
+                           "or set RECSYS_TRAIN_REQUESTS.")
         report(progress, 0.0, "Training the adapter")
         try:
             adapter = train_adapter(self, users, config, requests=requests, progress=progress)
@@ -593,6 +611,25 @@ def _fetch_knowledge(links: object, cache_dir: Path, progress: Progress | None) 
         logger.warning("Movie knowledge fetch stopped: %s (what was fetched is kept; it resumes "
                        "on the next start)", exc)
         return knowledge_source(cache_dir)
+
+
+def _fetch_requests(catalogue: Catalogue, cache_dir: Path, progress: Progress | None) -> Path | None:
+    """ReDial's training requests for the adapter (:mod:`recsys.redial_fetch`) when its host
+    answers; ``None`` with a warning when offline or when the download fails."""
+    from recsys.redial_fetch import RedialFetchError, fetch_requests, reachable
+
+    if not reachable():
+        logger.warning("ReDial's training requests not fetched: its host is not reachable "
+                       "(offline?). The adapter learns from synthetic descriptions only (weaker); "
+                       "run `python -m recsys fetch-requests` later, or set RECSYS_TRAIN_REQUESTS.")
+        return None
+    try:
+        return fetch_requests(catalogue, cache_dir, progress=progress)
+    except RedialFetchError as exc:
+        logger.warning("ReDial's training requests not fetched: %s. The adapter learns from "
+                       "synthetic descriptions only; `python -m recsys fetch-requests` tries again.",
+                       exc)
+        return None
 
 
 def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:

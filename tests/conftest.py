@@ -17,6 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# No test downloads ReDial: a first start without RECSYS_TRAIN_REQUESTS would (recsys.redial_fetch);
+# this closed local port makes it "offline". Tests of the download start a fake server of their own.
+os.environ.setdefault("RECSYS_REDIAL_URL", "http://127.0.0.1:9/redial_dataset.zip")
+
 TINY_MOVIES = [
     # movieId, title, genres, tags
     (1, "Matrix, The (1999)", "Action|Sci-Fi|Thriller", ["cyberpunk", "virtual reality"]),

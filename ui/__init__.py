@@ -10,5 +10,6 @@
 * :mod:`ui.components` — the custom visuals in one module: mix bar, contribution bar,
   cards, request highlighting, stage headings, latency panel (HTML styled by ``assets/style.css``).
 * :mod:`ui.blocks` — the blocks several pages repeat (error box, example chips, weight check).
+* :mod:`ui.provenance` — where the engine's data came from, in words (Data & about).
 * :mod:`ui.recommend` — the Recommend page's parts, one module each.
 """

@@ -1,20 +1,27 @@
 """Evaluation cases and the vocabulary shared by every protocol.
 
 :class:`EvalRequest` is one case (text in, target ``movieId``\\ s out); :func:`load_requests`
-reads ReDial-style JSON lines. The constants name the systems, protocols, list length,
-seed and tuning metric every other evaluation module uses.
+reads ReDial-style JSON lines and :func:`drop_trained` leaves out those the adapter trained on.
+The constants name the systems, protocols, list length, seed and tuning metric every other
+evaluation module uses.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from recsys.profiles import VARIANTS, Variant  # noqa: F401  (simulated description variants; re-exported)
 from recsys.splits import DEFAULT_SPLIT
+
+if TYPE_CHECKING:
+    from recsys.pipeline import Recommender
+
+logger = logging.getLogger(__name__)
 
 #: The systems every protocol ranks with (display order): a random list, most popular first,
 #: relevance ``r`` only (the "LLM" stage), CF ``s`` only, and the blend.
@@ -122,3 +129,40 @@ def load_requests(path: str | Path) -> list[EvalRequest]:
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise ValueError(f"{path} line {line_no}: not a request record ({exc})") from None
     return requests
+
+
+class LeakageError(ValueError):
+    """Every evaluation request was one the adapter trained on (nothing honest to score)."""
+
+
+def drop_trained(requests: Sequence[EvalRequest], recommender: Recommender,
+                 cache_dir: str | Path | None = None) -> tuple[list[EvalRequest], int]:
+    """``requests`` without those the recommender's adapter trained on, and how many were dropped.
+
+    A ReDial download holds the whole training split, which the shared development requests
+    (``redial-valid-<id>``) were carved from, so the adapter may have learned from some of the
+    very dialogues being scored. Matched by dialogue (:func:`recsys.adapter.conversation_key`:
+    ``redial-valid-418`` and ``redial-train-418`` are one dialogue); training requests without
+    an id are matched by their text. Nothing is dropped without a loaded adapter. A warning
+    says how many were dropped; :class:`LeakageError` when none would be left.
+    """
+    if getattr(recommender, "adapter", None) is None:
+        return list(requests), 0
+    from recsys.adapter import conversation_key, training_request_rows
+
+    rows = training_request_rows(recommender.catalogue, cache_dir=cache_dir)
+    keys = {row.key for row in rows if row.key}
+    texts = {" ".join(row.text.casefold().split()) for row in rows if not row.key}
+    kept = [r for r in requests if conversation_key(r.id) not in keys
+            and " ".join(r.text.casefold().split()) not in texts]
+    dropped = len(requests) - len(kept)
+    if dropped and not kept:
+        raise LeakageError(f"the adapter was trained on all {dropped:,} of these requests (their "
+                           "dialogues are in its training requests), so scoring it on them would be "
+                           "leakage; evaluate other requests, or point RECSYS_TRAIN_REQUESTS at a "
+                           "training file disjoint from them and retrain")
+    if dropped:
+        logger.warning("Left out %d of %d requests: the adapter was trained on their dialogues "
+                       "(scores are on the other %d, not comparable with a run on all of them)",
+                       dropped, len(requests), len(kept))
+    return kept, dropped

@@ -77,6 +77,8 @@ def test_about_lists_the_adapter_and_its_training_report(new_app, adapter) -> No
     assert "3b · Trained adapter" in text and "In use" in text
     for needle in ("390", "3,900", "0.71 M", "7.345", "0.094 (λ = 0: 0.081)", "95 s", "weight λ in r"):
         assert needle in text, needle
+    # where its real requests came from, in the card and next to ReDial's citation
+    assert "real requests from" in text and "Here " in text.split("Towards Deep Conversational")[1]
 
 
 def test_about_says_how_to_train_the_adapter_when_there_is_none(new_app, monkeypatch) -> None:
