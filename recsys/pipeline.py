@@ -115,6 +115,11 @@ class PipelineConfig:
     prior_half_life: float | None = 1.0
     adapter: AdapterConfig = AdapterConfig()  #: the trained adapter's recipe
     train_adapter: bool = True          #: train the adapter during the first index build
+    #: Train one from synthetic descriptions alone when no real typed requests are available.
+    #: Off: with the popular-now prior it no longer helped on ReDial's training requests
+    #: (5-fold CV, one-SE rule: λ = 0 for both request types; bench/adapter_cv.py), and it
+    #: cost three minutes of the first build.
+    synthetic_adapter: bool = False
     #: No adapter above this many items: its training scores every item for every training
     #: request (a full softmax). Measured with bench/scale.py on 2 cores: ~3 min at 10k items,
     #: still training after 13 min at 100k. 65k keeps it for every MovieLens release (ml-25m
@@ -317,11 +322,12 @@ class Recommender:
                        progress: Progress | None = None, fetch: bool | None = None) -> Adapter | None:
         """The cached adapter, trained first when there is none (about three minutes on 2 cores,
         part of the first index build); ``None`` when :attr:`PipelineConfig.train_adapter`
-        is off and none is cached, or when training is impossible (warning).
+        is off and none is cached, when there are no real typed requests (unless
+        :attr:`PipelineConfig.synthetic_adapter`), or when training is impossible (warning).
 
         ``fetch``: download ReDial's training requests first when no real requests are
-        configured or cached (:func:`_fetch_requests`; offline the adapter trains on synthetic
-        texts, with a warning). Default: for a movie catalogue from the default download
+        configured or cached (:func:`_fetch_requests`; offline there is no adapter, with a
+        warning). Default: for a movie catalogue from the default download
         (``RECSYS_DATA_DIR`` unset), as movie knowledge is fetched."""
         if len(self.catalogue) > self.config.adapter_max_items:
             logger.info("No adapter: %d items is above adapter_max_items (%d)",
@@ -336,12 +342,20 @@ class Recommender:
             _fetch_requests(self.catalogue, cache, scaled(progress, 0.0, 0.1))
             progress = scaled(progress, 0.1, 1.0)
         users, config, requests = self.adapter_recipe(cache)
+        if not requests and not self.config.synthetic_adapter:
+            if self.catalogue.domain == "movies":
+                logger.warning("No adapter: no real typed requests to learn from (from synthetic "
+                               "descriptions alone it did not help). Run `python -m recsys "
+                               "fetch-requests` (ReDial, CC BY 4.0), or set RECSYS_TRAIN_REQUESTS.")
+            else:
+                logger.info("No adapter: no real typed requests (RECSYS_TRAIN_REQUESTS)")
+            return None
         path = adapter_path(cache, self, users, config, requests)
         adapter = None if rebuild else load_adapter(path, n_items=len(self.catalogue),
                                                     query_dim=self.encoder.dim)
         if adapter is not None or not self.config.train_adapter:
             return adapter
-        if not requests and not fetched and self.catalogue.domain == "movies":
+        if not requests and self.catalogue.domain == "movies":
             logger.warning("The adapter learns from synthetic descriptions only (weaker): no real "
                            "requests. Run `python -m recsys fetch-requests` (ReDial, CC BY 4.0), "
                            "or set RECSYS_TRAIN_REQUESTS.")
@@ -620,15 +634,13 @@ def _fetch_requests(catalogue: Catalogue, cache_dir: Path, progress: Progress | 
 
     if not reachable():
         logger.warning("ReDial's training requests not fetched: its host is not reachable "
-                       "(offline?). The adapter learns from synthetic descriptions only (weaker); "
-                       "run `python -m recsys fetch-requests` later, or set RECSYS_TRAIN_REQUESTS.")
+                       "(offline?); `python -m recsys fetch-requests` fetches them later.")
         return None
     try:
         return fetch_requests(catalogue, cache_dir, progress=progress)
     except RedialFetchError as exc:
-        logger.warning("ReDial's training requests not fetched: %s. The adapter learns from "
-                       "synthetic descriptions only; `python -m recsys fetch-requests` tries again.",
-                       exc)
+        logger.warning("ReDial's training requests not fetched: %s. `python -m recsys "
+                       "fetch-requests` tries again.", exc)
         return None
 
 

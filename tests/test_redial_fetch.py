@@ -448,16 +448,32 @@ def test_the_first_start_fetches_the_requests_when_online(release: Release, tiny
     assert release.calls() == 1 and again is not None and again.key == adapter.key
 
 
-def test_offline_the_first_start_trains_on_synthetic_texts_with_a_warning(tiny_recommender, tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch,
-                                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_offline_the_first_start_runs_without_an_adapter_and_says_so(tiny_recommender, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
     for name in ("RECSYS_TRAIN_REQUESTS", "RECSYS_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RECSYS_REDIAL_URL", "http://127.0.0.1:9/redial_dataset.zip")    # nothing listens
     with caplog.at_level(logging.WARNING):
         adapter = _fast_recommender(tiny_recommender).ensure_adapter(tmp_path)
+    assert adapter is None                      # synthetic descriptions alone did not help
+    assert "not reachable" in caplog.text and "No adapter" in caplog.text
+    assert "fetch-requests" in caplog.text
+    assert files(tmp_path) == []                # nothing trained, nothing half-written
+
+
+def test_the_synthetic_only_adapter_is_trained_when_asked_for(tiny_recommender, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    for name in ("RECSYS_TRAIN_REQUESTS", "RECSYS_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RECSYS_REDIAL_URL", "http://127.0.0.1:9/redial_dataset.zip")    # nothing listens
+    rec = _fast_recommender(tiny_recommender)
+    rec.config = replace(rec.config, synthetic_adapter=True)
+    with caplog.at_level(logging.WARNING):
+        adapter = rec.ensure_adapter(tmp_path)
     assert adapter is not None and adapter.report["real_requests"] == 0
-    assert "not reachable" in caplog.text and "fetch-requests" in caplog.text
+    assert "synthetic descriptions only" in caplog.text
     assert files(tmp_path) == [Path(adapter.key + ".npz").name]
 
 
@@ -468,8 +484,8 @@ def test_a_local_data_folder_is_not_fetched_for(release: Release, tiny_recommend
     monkeypatch.setenv("RECSYS_DATA_DIR", str(tmp_path / "somewhere"))
     with caplog.at_level(logging.WARNING):
         adapter = _fast_recommender(tiny_recommender).ensure_adapter(tmp_path)
-    assert release.calls() == 0 and adapter is not None and adapter.report["real_requests"] == 0
-    assert "synthetic descriptions only" in caplog.text
+    assert release.calls() == 0 and adapter is None
+    assert "No adapter" in caplog.text
 
 
 # --------------------------------------------------------------------------- the leakage guard

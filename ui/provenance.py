@@ -11,11 +11,17 @@ from ui.components import esc
 def requests_origin(rec: Any, cache_dir: Any = None) -> tuple[str, str]:
     """Where the adapter's real typed requests came from: a short label for its card and one
     sentence (HTML) for the ReDial citation. ``$RECSYS_TRAIN_REQUESTS``, else ReDial's training
-    split downloaded into the cache, else none (the adapter learned from synthetic descriptions
-    only; so too when the loaded adapter's report says it learned from no real request)."""
+    split downloaded into the cache, else none (then no adapter runs: from synthetic descriptions
+    alone it did not help; an adapter whose report says it learned from no real request was
+    trained that way on request)."""
     source = training_requests_source(rec.catalogue, cache_dir=cache_dir)
     learned = (rec.adapter.report or {}).get("real_requests") if rec.adapter is not None else None
     if source.kind == "none" or source.path is None or learned == 0:
+        if rec.adapter is None:
+            return ("none — no adapter",
+                    "Here no real requests were available, so no adapter runs (from synthetic "
+                    "descriptions alone it did not help); <code>python -m recsys fetch-requests</code> "
+                    "downloads ReDial's training split (used from the next start).")
         return ("none — synthetic only",
                 "Here no real requests were available, so the adapter learned from synthetic "
                 "descriptions only; <code>python -m recsys fetch-requests</code> downloads ReDial's "

@@ -146,6 +146,8 @@ def split_adapter(recommender: Recommender, users: np.ndarray, cache_dir: Path,
     # The same recipe as the product's adapter (real requests included: they are other
     # people than MovieLens' held-out users), with MovieLens users restricted to ``users``.
     _, config, requests = recommender.adapter_recipe(cache_dir)
+    if not requests and not recommender.config.synthetic_adapter:
+        return None                     # as the product: no adapter without real requests
     path = adapter_path(cache_dir, recommender, np.asarray(users), config, requests)
     adapter = load_adapter(path, n_items=len(recommender.catalogue), query_dim=recommender.encoder.dim)
     if adapter is None:

@@ -19,6 +19,9 @@ def _engine(catalogue, real_requests: int | None):  # type: ignore[no-untyped-de
 def test_the_page_names_the_source_of_the_adapters_requests(tiny_catalogue, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECSYS_TRAIN_REQUESTS", raising=False)
+    label, sentence = requests_origin(_engine(tiny_catalogue, None), tmp_path)
+    assert label == "none — no adapter" and "no adapter runs" in sentence
+    assert "python -m recsys fetch-requests" in sentence
     label, sentence = requests_origin(_engine(tiny_catalogue, 0), tmp_path)
     assert label == "none — synthetic only" and "python -m recsys fetch-requests" in sentence
     requests_path(tmp_path, tiny_catalogue).write_text('{"request": "x", "target_movie_ids": [1]}\n')
