@@ -12,7 +12,7 @@ from ui import blocks, loader
 from ui import components as h
 from ui import figures
 from ui import language_model as lm
-from ui.provenance import requests_origin
+from ui.provenance import missing_adapter, requests_origin
 from ui import state as ui
 from ui.words import words
 from recsys import charts
@@ -206,10 +206,17 @@ def models_section(rec: Any, loader: Any) -> None:
     trained_by = ("factors trained with Spark MLlib"
                   + (f" ({cf_engine['master']})" if cf_engine.get("master") else "")
                   if rec.cf.engine == "spark" else "factors trained here with implicit")
+    seeds = cfg.adapted_candidate_seeds if rec.adapter is not None else cfg.candidate_seeds
     cf_detail = ((f"{als.factors} factors, λ = {als.regularization:g}, {als.iterations} iterations; " if als else "")
-                 + f"{trained_by}; the new user's pseudo-history is folded in without retraining; top "
-                   f"{cfg.cf_candidates} join the pool.")
-    blend_detail = (w.pick("b = log(1 + n) · damped mean rating / 5. ", "b = log(1 + n), n interactions. ") + "final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
+                 + f"{trained_by}; the new user's pseudo-history (named titles, 👍 / 👎 and the top "
+                   f"{seeds.count} {w.items} matching the words"
+                 + (", those people watch first" if seeds.prior_weight > 0 else "")
+                 + f") is folded in without retraining; top {cfg.cf_candidates} join the pool.")
+    half = cfg.prior_half_life
+    counted = (f"ñ counts each {w.pick('rating', 'interaction')} with weight 2^(−age / {half:g} y) before the "
+               "newest: popular now" if half else f"ñ counts every {w.pick('rating', 'interaction')}")
+    blend_detail = (w.pick("b = log(1 + ñ) · damped mean rating / 5, ", "b = log(1 + ñ), ") + counted
+                    + ". final = α·r̂ + β·ŝ + γ·b̂ with each signal min-max "
                     f"scaled over the pool; defaults α {alpha:.1f} · β {beta:.1f} · γ {gamma:.1f}.")
     llm_detail = ("An OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio) via RECSYS_LLM_BASE_URL and "
                   "RECSYS_LLM_MODEL, or a local model via RECSYS_LLM_LOCAL, reads the request first; its answer is "
@@ -224,7 +231,8 @@ def models_section(rec: Any, loader: Any) -> None:
          relevance_detail),
         ("4 · Collaborative filtering s", f"{'Spark MLlib' if rec.cf.engine == 'spark' else 'implicit'} ALS, fold-in",
          cf_detail),
-        ("5 · Prior b and blend", "popularity × quality", blend_detail),
+        ("5 · Prior b and blend", ("popular now" if half else "popularity") + w.pick(" × quality", ""),
+         blend_detail),
         ("Optional · generative LLM", "configured" if llm.configured else "not configured", llm_detail),
     ]
     cards = [f'<div class="fr-model"><div class="fr-model-stage">{h.esc(stage)}</div>'
@@ -243,11 +251,10 @@ def models_section(rec: Any, loader: Any) -> None:
                         'so it can lift ' + w.pick("films", w.items) + ' whose text says little about the request (never ones outside an asked era).</div>'
                         f'<div class="fr-facts">{rows}</div></div>')
     else:
+        off_label, why = missing_adapter(rec)
         adapter_card = ('<div class="fr-model fr-model-adapter fr-model-off"><div class="fr-model-stage">3b · Trained '
-                        'adapter</div><div class="fr-model-name">Not trained</div><div class="fr-model-detail">r uses the '
-                        'frozen encoder alone. The adapter is trained during the first index build; if that failed, '
-                        '<code>python -m recsys train-adapter</code> trains it and the app picks it up at its next '
-                        'start.</div></div>')
+                        f'adapter</div><div class="fr-model-name">{h.esc(off_label)}</div><div class="fr-model-detail">{why}'
+                        '</div></div>')
     cards.insert(3, adapter_card)          # right after stage 3, the score it shapes
     ui.md('<div class="fr-models">' + "".join(cards) + "</div>")
     st.caption(f"Engine loaded in {loader.seconds:.1f} s"

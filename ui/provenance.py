@@ -33,3 +33,17 @@ def requests_origin(rec: Any, cache_dir: Any = None) -> tuple[str, str]:
     return (f"{source.path.name} (RECSYS_TRAIN_REQUESTS)",
             f"Here they come from <code>{esc(source.path.name)}</code>, the file "
             "<code>RECSYS_TRAIN_REQUESTS</code> names.")
+
+
+def missing_adapter(rec: Any, cache_dir: Any = None) -> tuple[str, str]:
+    """Why no adapter runs, and what brings it: a short label and one sentence (HTML)."""
+    if training_requests_source(rec.catalogue, cache_dir=cache_dir).kind == "none":
+        return ("Off: no real requests",
+                "r uses the frozen encoder alone. The adapter learns how people ask from real typed "
+                "requests, and there are none here (from synthetic descriptions alone it did not help). "
+                "<code>python -m recsys fetch-requests</code> downloads ReDial's training split "
+                "(CC BY 4.0), or set <code>RECSYS_TRAIN_REQUESTS</code>; the next start trains it.")
+    return ("Not trained",
+            "r uses the frozen encoder alone. The adapter is trained during the first index build; if "
+            "that failed, <code>python -m recsys train-adapter</code> trains it and the app picks it up "
+            "at its next start.")

@@ -35,3 +35,15 @@ def test_the_page_names_the_source_of_the_adapters_requests(tiny_catalogue, tmp_
     label, sentence = requests_origin(_engine(tiny_catalogue, 12), tmp_path)
     assert label == "my<requests>.jsonl (RECSYS_TRAIN_REQUESTS)"
     assert "<code>my&lt;requests&gt;.jsonl</code>" in sentence          # escaped for the HTML
+
+
+def test_without_an_adapter_the_page_says_why_and_what_brings_it(tiny_catalogue, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.provenance import missing_adapter
+
+    monkeypatch.delenv("RECSYS_TRAIN_REQUESTS", raising=False)
+    label, sentence = missing_adapter(_engine(tiny_catalogue, None), tmp_path)
+    assert label == "Off: no real requests" and "python -m recsys fetch-requests" in sentence
+    requests_path(tmp_path, tiny_catalogue).write_text('{"request": "x", "target_movie_ids": [1]}\n')
+    label, sentence = missing_adapter(_engine(tiny_catalogue, None), tmp_path)
+    assert label == "Not trained" and "python -m recsys train-adapter" in sentence
