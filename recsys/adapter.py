@@ -60,8 +60,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: v2: item side from an ALS without the validation users; v3: λ chosen with the era-gated term.
-ADAPTER_RECIPE = "linear-text+cf/v3"
+#: v2: item side from an ALS without the validation users; v3: λ chosen with the era-gated term;
+#: v4: the query texts it learns from drop negation cues with their scope ("I hate …").
+ADAPTER_RECIPE = "linear-text+cf/v4"
 #: the validation users' descriptions (one of each, for the choice of λ)
 VALIDATION_VARIANTS: tuple[Variant, ...] = ("language", "both")
 #: The item side ``z_i``: ``P e_i + Q y_i``, content only, ALS factors only, or the bias alone.

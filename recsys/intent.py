@@ -558,11 +558,17 @@ class BuiltinIntentParser:
         return self._with_zero_shot(intent)
 
     def query_text(self, intent: Intent, mask: np.ndarray | None = None) -> str:
-        """The English text the encoder embeds for ``intent`` (negated spans removed)."""
+        """The English text the encoder embeds for ``intent``: negated spans removed, and the
+        cues that opened them ("I hate superhero movies" → "I"), so "hate" itself is not
+        matched against titles ("10 Things I Hate About You")."""
         text = intent.text
-        if mask is not None and mask.any():
-            text = "".join(ch for ch, neg in zip(text, mask) if not neg)
-        text = re.sub(r"\s+", " ", text).strip(" ,;.")
+        if mask is not None and mask.any() and len(mask) == len(text):
+            keep = ~mask
+            for m in _NEGATION.finditer(text):
+                if mask[m.end():m.end() + 2].any():          # a cue whose scope was removed
+                    keep[m.start():m.end()] = False
+            text = "".join(ch for ch, kept in zip(text, keep) if kept)
+        text = re.sub(r"\s+([,.;!?])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,;.")
         letters = re.findall(r"[A-Za-z]", text)
         if intent.language != "en" or len(letters) < 3:
             return describe_intent(intent) or "popular well-liked movies"

@@ -147,3 +147,17 @@ def test_zero_width_and_bidi_marks_do_not_split_words(parser, mark):
     assert intent.disliked_genres == ("Romance",)
     assert "Romance" not in intent.liked_genres
     assert clean_request(f"no ro{mark}mance")[0] == "no romance"
+
+
+@pytest.mark.parametrize("text, gone, kept", [
+    ("I hate superhero movies. Give me something smart and quiet.", ["hate", "superhero"], ["smart", "quiet"]),
+    ("I don't like horror, give me a comedy", ["like", "horror"], ["comedy"]),
+    ("sci-fi, no horror", ["no", "horror"], ["sci-fi"]),
+])
+def test_the_embedded_text_drops_what_the_user_does_not_want(parser, text, gone, kept):
+    """Neither the disliked words nor the cue that negated them reach the encoder, so "I hate
+    superhero movies" cannot match a title with "hate" in it."""
+    query = parser.parse(text).query_text.lower()
+    words = set(query.replace(",", " ").replace(".", " ").split())
+    assert not words & set(gone), query
+    assert all(k in query for k in kept), query
