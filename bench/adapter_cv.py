@@ -38,7 +38,7 @@ from recsys.adapter import AdapterConfig, train_adapter  # noqa: E402
 from recsys.data import default_cache_dir  # noqa: E402
 from recsys.evaluation.collect import collect_stages  # noqa: E402
 from recsys.evaluation.requests import load_requests  # noqa: E402
-from recsys.pipeline import Recommender, SeedRecipe, pipeline_prior  # noqa: E402
+from recsys.pipeline import Recommender, SeedRecipe  # noqa: E402
 from recsys.splits import split_users  # noqa: E402
 
 METRICS = ("recall@10", "ndcg@10")
@@ -74,14 +74,8 @@ def score(rec: Recommender, requests: list, cache: Path) -> dict[str, dict[str, 
 def with_popularity(base: Recommender, half_life: float | None, pull: float, seeds: int) -> Recommender:
     """``base`` (no adapter) with another prior half-life and CF seed recipe."""
     recipe = SeedRecipe(count=seeds, prior_weight=pull)
-    config = replace(base.config, prior_half_life=half_life, candidate_seeds=recipe,
-                     adapted_candidate_seeds=recipe)
-    k = base.knowledge
-    prior = pipeline_prior(base.catalogue, config, k.knowledge.votes if k is not None else None)
-    rec = Recommender(base.catalogue, base.encoder, base.index, base.cf, prior, base.matcher,
-                      config=config, knowledge=k)
-    rec.adapter = None
-    return rec
+    return base.reconfigured(replace(base.config, prior_half_life=half_life, candidate_seeds=recipe,
+                                     adapted_candidate_seeds=recipe))
 
 
 def one_se(means: dict[float, float], values: dict[float, np.ndarray]) -> float:

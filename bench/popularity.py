@@ -44,7 +44,7 @@ from recsys.data import default_cache_dir  # noqa: E402
 from recsys.evaluation.collect import collect_stages  # noqa: E402
 from recsys.evaluation.requests import load_requests  # noqa: E402
 from recsys.evaluation.stats import paired_differences  # noqa: E402
-from recsys.pipeline import Recommender, SeedRecipe, pipeline_prior  # noqa: E402
+from recsys.pipeline import Recommender, SeedRecipe  # noqa: E402
 
 METRICS = ("recall@10", "ndcg@10")
 HALF_LIVES: tuple[float | None, ...] = (None, 4.0, 2.0, 1.0, 0.5, 0.25)
@@ -57,14 +57,8 @@ FOLDS = 5
 def variant(base: Recommender, half_life: float | None, pull: float, seeds: int) -> Recommender:
     """The base recommender (adapter detached) with the given prior and CF seeds."""
     recipe = SeedRecipe(count=seeds, prior_weight=pull)
-    config = replace(base.config, prior_half_life=half_life, candidate_seeds=recipe,
-                     adapted_candidate_seeds=recipe)
-    k = base.knowledge
-    prior = pipeline_prior(base.catalogue, config, k.knowledge.votes if k is not None else None)
-    rec = Recommender(base.catalogue, base.encoder, base.index, base.cf, prior, base.matcher,
-                      config=config, knowledge=k)
-    rec.adapter = None
-    return rec
+    return base.reconfigured(replace(base.config, prior_half_life=half_life, candidate_seeds=recipe,
+                                     adapted_candidate_seeds=recipe))
 
 
 def measure(rec: Recommender, requests: list, cache: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -298,6 +298,15 @@ class Recommender:
         report(progress, 1.0, "Ready")
         return recommender
 
+    def reconfigured(self, config: PipelineConfig) -> Recommender:
+        """This recommender's catalogue, encoder, item index, CF, title matcher and knowledge
+        under another ``config``, its prior recomputed and no adapter (benches comparing
+        recipes; nothing is copied)."""
+        votes = self.knowledge.knowledge.votes if self.knowledge is not None else None
+        return type(self)(self.catalogue, self.encoder, self.index, self.cf,
+                          pipeline_prior(self.catalogue, config, votes), self.matcher,
+                          config=config, knowledge=self.knowledge)
+
     def adapter_recipe(self, cache_dir: str | Path | None = None
                        ) -> tuple[np.ndarray, AdapterConfig, list[tuple[str, list[int]]]]:
         """What the adapter of this recommender is trained on: the training users of

@@ -169,3 +169,16 @@ def test_a_plain_genre_request_seeds_cf_with_films_people_know(recommender):
     pulled, plain = seeded(recommender), seeded(by_r)
     assert len(pulled) == len(plain) == recommender.config.candidate_seeds.count
     assert cat.n_ratings[pulled].mean() > 1.5 * cat.n_ratings[plain].mean()
+
+
+def test_a_reconfigured_recommender_shares_the_heavy_parts_and_recomputes_the_prior(tiny_recommender):
+    from dataclasses import replace
+
+    from recsys.pipeline import pipeline_prior
+
+    base = tiny_recommender
+    other = base.reconfigured(replace(base.config, prior_half_life=None))
+    assert other.index is base.index and other.cf is base.cf and other.catalogue is base.catalogue
+    assert other.adapter is None and other.config.prior_half_life is None
+    assert np.array_equal(other.baseline, pipeline_prior(base.catalogue, other.config))
+    assert other.recommend("a sci-fi movie", k=3).items          # it answers
