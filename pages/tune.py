@@ -25,28 +25,17 @@ def _read_sweep(path: str, mtime: float) -> pd.DataFrame | str:
 
 
 @st.cache_resource(show_spinner=False)
-def _sweep_store() -> dict[tuple[str, str, int], pd.DataFrame]:
+def _sweep_store() -> dict[tuple[str, str, int], tuple[pd.DataFrame, int]]:
     """Quick sweeps already computed in this process (shared by all sessions; not user data)."""
     return {}
 
 
-def _quick_sweep(_rec: Any, path: str, size: int, _progress: Any = None) -> pd.DataFrame:
-    """The same grid on a seeded sample of development requests, with the evaluation's own
-    code (``recsys.evaluation``): stage scores once per request, then one blend per point."""
-    import numpy as np
+def _quick_sweep(_rec: Any, path: str, size: int, _progress: Any = None) -> tuple[pd.DataFrame, int]:
+    """The grid on a seeded sample of development requests (:func:`recsys.evaluation.tuning.quick_sweep`)."""
+    from recsys.evaluation.tuning import quick_sweep
 
-    from recsys.evaluation.collect import collect_stages
-    from recsys.evaluation.requests import load_requests
-    from recsys.evaluation.tuning import sweep_rows
-
-    requests = [r for r in load_requests(path) if r.targets]
-    if size < len(requests):
-        pick = np.random.default_rng(0).choice(len(requests), size=size, replace=False)
-        requests = [requests[i] for i in sorted(pick)]
-    table = collect_stages(_rec, requests, prefetch=False, progress=_progress)
-    if not len(table):
-        raise ValueError("none of the sampled requests could be scored")
-    return pd.DataFrame(sweep_rows(table))
+    rows, dropped = quick_sweep(_rec, path, size, _progress)
+    return pd.DataFrame(rows), dropped
 
 
 def _apply_point(a: float, b: float, g: float) -> None:
@@ -111,8 +100,10 @@ def load_sweep() -> tuple[pd.DataFrame | None, str]:
             store[key] = _quick_sweep(rec, str(dev), int(quick),
                                       lambda f, m: bar.progress(min(1.0, f), text=f"Scoring: {m}"))
             bar.empty()
-        return (tidy_sweep(store[key].drop(columns=["n"]), name="quick sweep"),
-                f"quick sweep · a seeded sample of {quick} development requests (indicative only)")
+        frame, dropped = store[key]
+        left_out = (f"; {dropped:,} left out: the adapter trained on their dialogues" if dropped else "")
+        return (tidy_sweep(frame.drop(columns=["n"]), name="quick sweep"),
+                f"quick sweep · a seeded sample of {quick} development requests (indicative only{left_out})")
     except (OSError, ValueError) as exc:
         st.error(f"The quick sweep could not run: {exc}. Try `python -m recsys sweep` instead.",
                  icon=":material/error:")

@@ -11,14 +11,18 @@ is ranked with weights tuned on it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recsys.blend import BlendWeights
 from recsys.evaluation.metrics import accuracy_names, coverage, needed_length
-from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS, TUNE_METRIC
+from recsys.evaluation.requests import DEFAULT_SEED, DEFAULTS, TUNE_METRIC, ProgressFn
 from recsys.evaluation.stages import StageTable
+
+if TYPE_CHECKING:
+    from recsys.pipeline import Recommender
 
 #: The pipeline's default (α, β, γ): the tie-break preference of tuning.
 DEFAULT_WEIGHTS = BlendWeights().as_tuple()
@@ -106,3 +110,23 @@ def sweep_rows(table: StageTable, *, step: float = DEFAULTS.sweep_step,
     for row in rows:
         row["n"] = len(table)
     return rows
+
+
+def quick_sweep(recommender: Recommender, path: str | Path, size: int,
+                progress: ProgressFn | None = None) -> tuple[list[dict[str, float]], int]:
+    """The weight grid on a seeded sample of ``size`` requests from ``path``, with the
+    evaluation's own code (stage scores once per request, then one blend per point), and how
+    many requests were left out because the adapter trained on their dialogues
+    (:func:`recsys.evaluation.requests.drop_trained`; :class:`LeakageError` when none are left).
+    ``ValueError`` when no sampled request could be scored."""
+    from recsys.evaluation.collect import collect_stages
+    from recsys.evaluation.requests import drop_trained, load_requests
+
+    requests, dropped = drop_trained([r for r in load_requests(path) if r.targets], recommender)
+    if size < len(requests):
+        pick = np.random.default_rng(DEFAULT_SEED).choice(len(requests), size=size, replace=False)
+        requests = [requests[i] for i in sorted(pick)]
+    table = collect_stages(recommender, requests, prefetch=False, progress=progress)
+    if not len(table):
+        raise ValueError("none of the sampled requests could be scored")
+    return sweep_rows(table), dropped
