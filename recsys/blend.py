@@ -69,6 +69,12 @@ class BlendWeights:
         """``(α, β, γ)``."""
         return (float(self.alpha), float(self.beta), float(self.gamma))
 
+    @classmethod
+    def of(cls, weights: BlendWeights | Sequence[float]) -> BlendWeights:
+        """``weights`` as :class:`BlendWeights` (a triple is normalised like any other; the one
+        place a triple from a slider, a CLI flag or a table becomes weights)."""
+        return weights if isinstance(weights, BlendWeights) else cls(*(float(w) for w in weights))
+
 
 @dataclass(frozen=True, eq=False)
 class Blend:

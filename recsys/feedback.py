@@ -191,7 +191,7 @@ class LiveSession:
     def set_weights(self, weights: BlendWeights | tuple[float, float, float], *, auto: bool | None = None
                     ) -> Recommendation:
         """New slider values (and/or the auto toggle): re-blend only."""
-        self.weights = weights if isinstance(weights, BlendWeights) else BlendWeights(*weights)
+        self.weights = BlendWeights.of(weights)
         if auto is not None:
             self.auto = auto
         self.result = self.result.reblend(self.effective_weights, self.k)

@@ -33,7 +33,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,7 +45,7 @@ import pandas as pd
 from recsys.adapter import (Adapter, AdapterConfig, adapter_path, load_adapter, save_adapter,
                             train_adapter, training_requests, training_requests_source)
 from recsys.baseline import baseline_prior, random_scores
-from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool, normalise_weights
+from recsys.blend import Blend, BlendWeights, blend, normalise_on_pool
 from recsys.catalogue import Catalogue, build_catalogue
 from recsys.cf import ALSConfig, CFModel, Seed, fit_als
 from recsys.data import (DEFAULT_DATASET, ENV_DATA_DIR, default_cache_dir, folder_digest,
@@ -176,7 +176,7 @@ class Recommendation:
 
         ``explain=False`` skips the explained item list (for weight sweeps)."""
         started = time.perf_counter()
-        weights = _as_weights(weights)
+        weights = BlendWeights.of(weights)
         k = self.k if k is None else _check_k(k)
         mixed = blend(self.r_hat, self.s_hat, self.b_hat, weights, self.pool, self.excluded)
         items = self.explainer.items(self, mixed, k) if explain else ()
@@ -424,7 +424,7 @@ class Recommender:
         ``encode``, ``relevance``, ``cf``, ``blend``, ``explain``, ``rerank`` and ``total``.
         """
         clock = _Clock()
-        weights = _as_weights(weights if weights is not None else self.config.weights)
+        weights = BlendWeights.of(weights if weights is not None else self.config.weights)
         k = _check_k(k)
         if isinstance(text, Intent):
             intent = text
@@ -651,12 +651,6 @@ def _fetch_requests(catalogue: Catalogue, cache_dir: Path, progress: Progress | 
         logger.warning("ReDial's training requests not fetched: %s. `python -m recsys "
                        "fetch-requests` tries again.", exc)
         return None
-
-
-def _as_weights(weights: BlendWeights | Sequence[float]) -> BlendWeights:
-    if isinstance(weights, BlendWeights):
-        return weights
-    return BlendWeights(*normalise_weights(tuple(weights)))
 
 
 def _check_k(k: int) -> int:

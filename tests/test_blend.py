@@ -53,3 +53,11 @@ def test_weights_are_scale_free_even_at_extreme_finite_values(weights):
 def test_weights_that_sum_to_one_are_kept_bit_for_bit():
     assert BlendWeights(0.1, 0.2, 0.7).as_tuple() == (0.1, 0.2, 0.7)
     assert BlendWeights(1e-300, 0, 0).as_tuple() == (1.0, 0.0, 0.0)
+
+
+def test_weights_from_a_triple_are_normalised_and_weights_pass_through():
+    w = BlendWeights.of((2, 1, 1))
+    assert w.as_tuple() == pytest.approx((0.5, 0.25, 0.25))
+    assert BlendWeights.of(w) is w
+    with pytest.raises(ValueError):
+        BlendWeights.of((0, 0, 0))

@@ -36,7 +36,7 @@ from recsys.evaluation.requests import (
     EvalRequest,
     ProgressFn,
 )
-from recsys.evaluation.stages import StageTable, weight_tuple
+from recsys.evaluation.stages import StageTable
 from recsys.evaluation.stats import lift, paired_differences, summarise
 from recsys.evaluation.tuning import cross_fitted_ranking, tune_weights
 
@@ -222,7 +222,7 @@ def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: i
             continue
         rankings = {s: table.ranking(s, rows=rows) for s in ("random", "popularity", "llm", "cf")}
         rankings["blend"] = table.blend_ranking(weights, rows)
-        rankings["blend-auto"] = table.blend_ranking(auto_weights(_as_blend(weights), n), rows)
+        rankings["blend-auto"] = table.blend_ranking(auto_weights(BlendWeights.of(weights), n), rows)
         rankings.update(adapter_rankings(adapted, weights, rows))
         metrics = {s: table.metrics(r, names, k, rows, beyond=False) for s, r in rankings.items()}
         summary = summarise(metrics, resamples=resamples, seed=seed, groups=table.groups[rows])
@@ -232,7 +232,7 @@ def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: i
             entry["curve_ci95"][str(n)] = values["ci95"][metric]
             for other in names[1:]:
                 entry.setdefault(other, {})[str(n)] = values[other]
-    auto = {str(n): dict(zip(("alpha", "beta", "gamma"), auto_weights(_as_blend(weights), n).as_tuple()))
+    auto = {str(n): dict(zip(("alpha", "beta", "gamma"), auto_weights(BlendWeights.of(weights), n).as_tuple()))
             for n in steps}
     return {"n": len({r.group for r in table.requests}), "metric": metric, "steps": list(steps),
             "systems": systems, "auto_weights": auto, "split": setup.split.to_dict(),
@@ -241,8 +241,3 @@ def run_warmup(setup: HeldOutSetup, *, weights: BlendWeights | None = None, k: i
                          "genre feedback, as in the app",
             "collect_seconds": round(table.seconds + (adapted.seconds if adapted else 0.0), 2),
             "engine": engine_facts(setup.test_rec)}
-
-
-def _as_blend(weights: BlendWeights | Sequence[float]) -> BlendWeights:
-    """``weights`` as :class:`BlendWeights` (normalised like the pipeline's)."""
-    return weights if isinstance(weights, BlendWeights) else BlendWeights(*weight_tuple(weights))
