@@ -34,6 +34,8 @@ PROBES = [
     "Spielberg's films, but nothing with dinosaurs",
     "我喜欢九十年代的科幻片，不要恐怖片",
     "una comedia divertida para ver en familia",
+    "我想看关于太空和外星人的电影",
+    "不要超级英雄电影，想看烧脑的悬疑片",
     "something like Fight Club but no Brad Pitt",
 ]
 

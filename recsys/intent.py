@@ -609,7 +609,23 @@ class BuiltinIntentParser:
                 i += found[1]
             else:
                 i += 1
-        return terms
+        for phrase, start, end in self._zh_keyword_spans(lowered):
+            taken = any(t.start < end and start < t.end for t in terms + genre_terms)
+            choice = next((k for k in lexicon.KEYWORDS_ZH[phrase] if k in self._keywords), None)
+            if choice is not None and not taken:
+                terms.append(_Term(start, end, self._keywords[choice]))
+        return sorted(terms, key=lambda t: t.start)
+
+    @staticmethod
+    def _zh_keyword_spans(text: str) -> list[tuple[str, int, int]]:
+        """Chinese plot words (:data:`recsys.lexicon.KEYWORDS_ZH`) in ``text``, longest first
+        where they overlap (时间旅行 before 旅行)."""
+        spans: list[tuple[str, int, int]] = []
+        for phrase in sorted(lexicon.KEYWORDS_ZH, key=len, reverse=True):
+            for m in re.finditer(re.escape(phrase), text):
+                if not any(s < m.end() and m.start() < e for _, s, e in spans):
+                    spans.append((phrase, m.start(), m.end()))
+        return spans
 
     def _people_terms(self, lowered: str, masked: str) -> list[_Term]:
         terms: list[_Term] = []
@@ -635,17 +651,21 @@ class BuiltinIntentParser:
         return terms
 
     def _zh_mentions(self, text: str, found: list[TitleMention]) -> list[TitleMention]:
-        """Chinese titles (《阿甘正传》 or bare 阿甘正传), longest first, not inside another match."""
+        """Chinese titles (《阿甘正传》 or bare 阿甘正传), longest first, not inside another match;
+        a bare title inside a longer plot word is that word, not the film (超级英雄 "superhero"
+        is not 英雄 *Hero*)."""
         if not self._zh_titles or not _CJK.search(text):
             return []
         taken = [(m.start, m.end) for m in found]
+        words = [(a, b) for _, a, b in self._zh_keyword_spans(text)]
         out: list[TitleMention] = []
         for zh, (movie_id, title) in self._zh_titles:
             at = text.find(zh)
             while at >= 0:
                 end = at + len(zh)
-                if not any(a < end and at < b for a, b in taken):
-                    quoted = at > 0 and text[at - 1] in "《「“\"'" 
+                quoted = at > 0 and text[at - 1] in "《「“\"'"
+                in_word = not quoted and any(a <= at and end <= b and b - a > end - at for a, b in words)
+                if not in_word and not any(a < end and at < b for a, b in taken):
                     out.append(TitleMention(movie_id, title, 1.0 if quoted else 0.9, at, end, zh,
                                             "zh-alias"))
                     taken.append((at, end))

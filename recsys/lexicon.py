@@ -58,6 +58,33 @@ GENRE_TERMS_ZH: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     (r"西部", ("Western",), ("Western",)),
 ]
 
+#: Plot words in Chinese → the English keywords they stand for, in order of preference (the
+#: first one the catalogue's keyword vocabulary has is used; none: the phrase is ignored). The
+#: encoder reads English only, so a Chinese request's plot words reach the keyword term, the
+#: plot-word index and the embedded text ("… movies about space, aliens") through this list.
+KEYWORDS_ZH: dict[str, tuple[str, ...]] = {
+    "太空": ("space",), "宇宙": ("space",), "外星人": ("aliens", "alien"), "外星": ("aliens", "alien"),
+    "机器人": ("robots", "robot"), "时间旅行": ("time travel",), "穿越时空": ("time travel",),
+    "超级英雄": ("superhero",), "恐龙": ("dinosaurs", "dinosaur"), "吸血鬼": ("vampire", "vampires"),
+    "鬼魂": ("ghost", "ghosts"), "幽灵": ("ghost", "ghosts"), "魔法": ("magic",), "巫师": ("wizard",),
+    "海盗": ("pirate",), "间谍": ("spy", "espionage"), "抢劫": ("heist",), "劫案": ("heist",),
+    "盗窃": ("heist",), "复仇": ("revenge",), "黑客": ("hacker",), "世界末日": ("apocalypse",),
+    "末日": ("post-apocalyptic", "apocalypse"), "反乌托邦": ("dystopia",), "梦境": ("dream", "dreams"),
+    "烧脑": ("mind-bending", "twist ending"), "反转": ("twist ending", "plot twist"),
+    "二战": ("world war ii",), "第二次世界大战": ("world war ii",), "越战": ("vietnam war",),
+    "越狱": ("prison escape", "prison"), "监狱": ("prison",), "体育": ("sports",), "拳击": ("boxing",),
+    "足球": ("soccer", "football"), "篮球": ("basketball",), "音乐": ("music",), "舞蹈": ("dance", "dancing"),
+    "公路": ("road trip",), "友情": ("friendship",), "成长": ("coming of age",), "高中": ("high school",),
+    "校园": ("high school",), "婚礼": ("wedding",), "圣诞": ("christmas",), "黑手党": ("mafia",),
+    "连环杀手": ("serial killer",), "鲨鱼": ("shark",), "怪兽": ("monster",), "海洋": ("ocean",),
+    "狗": ("dog",), "猫": ("cat",), "真实事件": ("based on a true story",),
+    "真实故事": ("based on a true story",), "武士": ("samurai",), "侦探": ("detective",),
+    "谋杀": ("murder",), "警察": ("police", "cop"), "杀手": ("hitman", "assassin"), "宝藏": ("treasure",),
+    "荒岛": ("island",), "丛林": ("jungle",), "沙漠": ("desert",), "生存": ("survival",),
+    "灾难": ("disaster",), "地震": ("earthquake",), "火山": ("volcano",), "病毒": ("virus",),
+    "瘟疫": ("epidemic", "pandemic"),
+}
+
 #: Genre words in French, Spanish, German and Italian (the encoder reads English only, so a
 #: French request is understood through these and not through zero-shot genres).
 GENRE_TERMS_EU: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [

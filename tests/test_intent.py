@@ -161,3 +161,13 @@ def test_the_embedded_text_drops_what_the_user_does_not_want(parser, text, gone,
     words = set(query.replace(",", " ").replace(".", " ").split())
     assert not words & set(gone), query
     assert all(k in query for k in kept), query
+
+
+@pytest.mark.parametrize("text, liked, disliked", [
+    ("我想看关于太空和外星人的电影", {"space", "aliens"}, set()),
+    ("推荐几部时间旅行的电影，不要外星人", {"time travel"}, {"aliens"}),
+])
+def test_chinese_plot_words_become_keywords_with_their_negation(parser, text, liked, disliked):
+    intent = parser.parse(text)
+    assert set(intent.keywords) == liked and set(intent.disliked_keywords) == disliked
+    assert all(k in intent.query_text for k in liked)        # the encoder reads them in English

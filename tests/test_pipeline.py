@@ -182,3 +182,14 @@ def test_a_reconfigured_recommender_shares_the_heavy_parts_and_recomputes_the_pr
     assert other.adapter is None and other.config.prior_half_life is None
     assert np.array_equal(other.baseline, pipeline_prior(base.catalogue, other.config))
     assert other.recommend("a sci-fi movie", k=3).items          # it answers
+
+
+@requires_data
+def test_a_chinese_plot_word_is_not_read_as_a_title_inside_it(recommender):
+    """超级英雄 ("superhero") holds 英雄, the Chinese title of *Hero* (2002): bare, it is the
+    word; in 《》 it is the film."""
+    intent = recommender.parse("不要超级英雄电影，想看烧脑的悬疑片")
+    assert "superhero" in intent.disliked_keywords
+    assert not intent.titles and not intent.disliked_titles
+    quoted = recommender.parse("我喜欢《英雄》这样的电影")
+    assert [t.title for t in quoted.titles] == ["Hero (Ying xiong) (2002)"]
