@@ -323,6 +323,9 @@ _STRONG_BOUNDARY = re.compile(
 _WEAK_BOUNDARY = re.compile(r"[,，、:：]")
 _AND = re.compile(r"(?<![\w'])(?:and|&)(?![\w'])|和|还有", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+#: :data:`recsys.lexicon.KEYWORDS_ZH`, compiled once, longest phrase first.
+_ZH_KEYWORDS = tuple((phrase, re.compile(re.escape(phrase)))
+                     for phrase in sorted(lexicon.KEYWORDS_ZH, key=len, reverse=True))
 _PAREN_YEAR = re.compile(r"\(\s*(?:18|19|20)\d{2}\s*\)")
 
 _DECADE_WORDS = lexicon.DECADE_WORDS
@@ -619,10 +622,12 @@ class BuiltinIntentParser:
     @staticmethod
     def _zh_keyword_spans(text: str) -> list[tuple[str, int, int]]:
         """Chinese plot words (:data:`recsys.lexicon.KEYWORDS_ZH`) in ``text``, longest first
-        where they overlap (时间旅行 before 旅行)."""
+        where they overlap (时间旅行 before 旅行); nothing to search without Chinese script."""
         spans: list[tuple[str, int, int]] = []
-        for phrase in sorted(lexicon.KEYWORDS_ZH, key=len, reverse=True):
-            for m in re.finditer(re.escape(phrase), text):
+        if not _CJK.search(text):
+            return spans
+        for phrase, pattern in _ZH_KEYWORDS:
+            for m in pattern.finditer(text):
                 if not any(s < m.end() and m.start() < e for _, s, e in spans):
                     spans.append((phrase, m.start(), m.end()))
         return spans
