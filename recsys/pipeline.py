@@ -552,20 +552,13 @@ def candidate_seeds(r: np.ndarray, prior: np.ndarray, candidates: np.ndarray, pr
     ``u_i = r̂_i + w_b·b̂_i`` over ``candidates`` (r̂, b̂ min-max on the candidate set), best
     first (ties: the candidates' own order), weight ``(u_i − min u) / (max u − min u)``
     (1 when every ``u`` is equal). ``w_b = 0`` keeps the order of ``r``."""
-    r_c = r[candidates].astype(np.float64)
-    u = _unit(r_c)
+    u = normalise_on_pool(r, candidates)[candidates].astype(np.float64)
     if prior_weight:
-        u = u + prior_weight * _unit(prior[candidates].astype(np.float64))
+        u = u + prior_weight * normalise_on_pool(prior, candidates)[candidates]
     order = np.argsort(-u, kind="stable")
     spread = float(u.max() - u.min())
     weights = (u - u.min()) / spread if spread > 0 else np.ones_like(u)
     return [(int(candidates[j]), float(weights[j])) for j in order]
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    """Min-max to [0, 1] (zeros when constant)."""
-    spread = float(values.max() - values.min())
-    return (values - values.min()) / spread if spread > 0 else np.zeros_like(values)
 
 
 def load_engine_data(data_dir: str | Path | None, dataset: str, cache_dir: Path,
