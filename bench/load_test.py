@@ -223,13 +223,20 @@ async def _run(url: str, users: int, rounds: int, timeout: float
     return listed, idle, firsts, stats, stages
 
 
-def main() -> int:
-    """Run the load test and print the report (see the module docstring)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def load_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every load test takes: users, rounds, server threads, per-request timeout
+    (``doc``: the test's module docstring, whose first line describes it)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="1", help="RECSYS_TORCH_THREADS for the server (default 1)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request before giving up")
+    return parser
+
+
+def main() -> int:
+    """Run the load test and print the report (see the module docstring)."""
+    parser = load_arguments(__doc__)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     reason = skip_reason()

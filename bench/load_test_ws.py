@@ -33,7 +33,6 @@ most ``--timeout`` seconds per request.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import html
 import json
@@ -52,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load_test import (  # noqa: E402
-    LIST_LENGTH, REQUESTS, _cpu_s, _health, _machine_busy_s, _pct, _rss_mb)
+    LIST_LENGTH, REQUESTS, _cpu_s, _health, _machine_busy_s, _pct, _rss_mb, load_arguments)
 from tests.e2e.harness import StreamlitServer  # noqa: E402
 
 CARD = re.compile(r'<div class="fr-card" data-movie-id="(\d+)">.*?<span class="fr-rank">#(\d+)</span>'
@@ -281,11 +280,7 @@ def _stats(values: list[float], digits: int = 2) -> dict[str, float]:
 
 def main() -> int:
     """Run the load test and print the report (see the module docstring)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", default="1", help="RECSYS_TORCH_THREADS for the server (default 1)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request before giving up")
+    parser = load_arguments(__doc__)
     parser.add_argument("--no-examples", action="store_true",
                         help="leave out the requests that are also example prompts (their stage results "
                              "may be shared between sessions, i.e. cached)")
